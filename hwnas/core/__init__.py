@@ -1,0 +1,59 @@
+"""Typed records, errors and the plugin registry shared by every hwnas stage."""
+
+from __future__ import annotations
+
+from hwnas.core._errors import (
+    ConfigError,
+    DataError,
+    DeviceError,
+    DuplicatePluginError,
+    HwnasError,
+    InvalidArchitectureError,
+    MissingDependencyError,
+    MissingValueError,
+    RunStoreError,
+    UnknownPluginError,
+)
+from hwnas.core._optional import import_optional
+from hwnas.core._records import (
+    Architecture,
+    Candidate,
+    DeviceAccess,
+    DeviceSpec,
+    LlmCall,
+    Measurement,
+    ObjectiveValue,
+    Prediction,
+    RunRecord,
+    architecture_id,
+    to_plain,
+    utc_now_iso,
+)
+from hwnas.core._registry import Registry
+
+__all__ = [
+    "Architecture",
+    "Candidate",
+    "ConfigError",
+    "DataError",
+    "DeviceAccess",
+    "DeviceError",
+    "DeviceSpec",
+    "DuplicatePluginError",
+    "HwnasError",
+    "InvalidArchitectureError",
+    "LlmCall",
+    "Measurement",
+    "MissingDependencyError",
+    "MissingValueError",
+    "ObjectiveValue",
+    "Prediction",
+    "Registry",
+    "RunRecord",
+    "RunStoreError",
+    "UnknownPluginError",
+    "architecture_id",
+    "import_optional",
+    "to_plain",
+    "utc_now_iso",
+]

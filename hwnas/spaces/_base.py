@@ -1,0 +1,175 @@
+"""The search-space base: architectures as vectors of categorical genes."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hwnas.core import Architecture, InvalidArchitectureError
+
+if TYPE_CHECKING:
+    import torch
+
+
+def as_rng(seed_or_rng: int | random.Random | None) -> random.Random:
+    """A `random.Random` from a seed, an existing generator, or None (seed 0)."""
+    if isinstance(seed_or_rng, random.Random):
+        return seed_or_rng
+    return random.Random(0 if seed_or_rng is None else seed_or_rng)
+
+
+class SearchSpace(ABC):
+    """A space whose architectures are fixed-length vectors of categorical choices.
+
+    A subclass declares `name` and `gene_choices` (the options at each position) and
+    writes three methods: `_decode(string)` (string to genes, raising
+    InvalidArchitectureError), `_encode(genes)` (genes to the canonical string) and
+    `_build_torch(genes, input_shape, num_classes, **options)`. Sampling, mutation,
+    crossover, neighbours and enumeration are shared.
+    """
+
+    name: str = ""
+    gene_choices: tuple[tuple[str, ...], ...] = ()
+    default_input_shape: tuple[int, int, int] = (3, 32, 32)
+    default_num_classes: int = 10
+
+    # --- what a space writes -------------------------------------------------------
+    @abstractmethod
+    def _decode(self, string: str) -> tuple[int, ...]:
+        """Genes of an architecture string; InvalidArchitectureError when malformed."""
+
+    @abstractmethod
+    def _encode(self, genes: Sequence[int]) -> str:
+        """The canonical string of a gene vector."""
+
+    @abstractmethod
+    def _build_torch(
+        self, genes: tuple[int, ...], input_shape: tuple[int, int, int], num_classes: int,
+        **options: Any,
+    ) -> torch.nn.Module:
+        """The torch network of a gene vector."""
+
+    # --- what a space may override -------------------------------------------------
+    def isomorphism_key(self, arch: Architecture | str) -> str:
+        """A string equal for two architectures exactly when they compute the same network."""
+        return self.parse(arch).string
+
+    def features(self, arch: Architecture | str) -> dict[str, float]:
+        """Numeric features of an architecture (one-hot genes by default)."""
+        genes = self.genes(arch)
+        out: dict[str, float] = {}
+        for position, (gene, choices) in enumerate(zip(genes, self.gene_choices, strict=True)):
+            for index, choice in enumerate(choices):
+                out[f"g{position}_{choice}"] = float(gene == index)
+        return out
+
+    # --- shared ---------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Number of architecture strings in the space."""
+        return math.prod(len(c) for c in self.gene_choices)
+
+    def parse(self, arch: Architecture | str) -> Architecture:
+        """Validate a string (or an Architecture) and return it in canonical form."""
+        if isinstance(arch, Architecture):
+            if arch.space != self.name:
+                raise InvalidArchitectureError(
+                    f"architecture belongs to space {arch.space!r}, not {self.name!r}"
+                )
+            string = arch.string
+        elif isinstance(arch, str):
+            string = arch
+        else:
+            raise InvalidArchitectureError(
+                f"expected an architecture string for space {self.name!r}, "
+                f"got {type(arch).__name__}"
+            )
+        return Architecture(self.name, self._encode(self._decode(string.strip())))
+
+    def genes(self, arch: Architecture | str) -> tuple[int, ...]:
+        """The gene vector of an architecture."""
+        if isinstance(arch, Architecture) and arch.space == self.name:
+            return self._decode(arch.string)
+        return self._decode(self.parse(arch).string)
+
+    def from_genes(self, genes: Sequence[int]) -> Architecture:
+        """The architecture of a gene vector (validated)."""
+        genes = tuple(int(g) for g in genes)
+        if len(genes) != len(self.gene_choices):
+            raise InvalidArchitectureError(
+                f"{self.name} needs {len(self.gene_choices)} genes, got {len(genes)}"
+            )
+        for position, (gene, choices) in enumerate(zip(genes, self.gene_choices, strict=True)):
+            if not 0 <= gene < len(choices):
+                raise InvalidArchitectureError(
+                    f"gene {position} is {gene}; it must be in 0..{len(choices) - 1}"
+                )
+        return Architecture(self.name, self._encode(genes))
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every architecture string of the space, in gene order."""
+        for genes in itertools.product(*(range(len(c)) for c in self.gene_choices)):
+            yield Architecture(self.name, self._encode(genes))
+
+    def sample(self, n: int = 1, seed: int | random.Random | None = None) -> list[Architecture]:
+        """`n` architectures drawn uniformly at random (with replacement)."""
+        rng = as_rng(seed)
+        return [
+            self.from_genes([rng.randrange(len(c)) for c in self.gene_choices]) for _ in range(n)
+        ]
+
+    def mutate(
+        self, arch: Architecture | str, seed: int | random.Random | None = None, edits: int = 1
+    ) -> Architecture:
+        """`arch` with `edits` genes changed to a different choice."""
+        rng = as_rng(seed)
+        genes = list(self.genes(arch))
+        for position in rng.sample(range(len(genes)), k=min(edits, len(genes))):
+            options = [i for i in range(len(self.gene_choices[position])) if i != genes[position]]
+            genes[position] = rng.choice(options)
+        return self.from_genes(genes)
+
+    def crossover(
+        self, first: Architecture | str, second: Architecture | str,
+        seed: int | random.Random | None = None,
+    ) -> Architecture:
+        """Uniform crossover: each gene from either parent with equal chance."""
+        rng = as_rng(seed)
+        a, b = self.genes(first), self.genes(second)
+        return self.from_genes([x if rng.random() < 0.5 else y for x, y in zip(a, b, strict=True)])
+
+    def neighbours(self, arch: Architecture | str) -> list[Architecture]:
+        """Every architecture that differs from `arch` in exactly one gene."""
+        genes = self.genes(arch)
+        out = []
+        for position, choices in enumerate(self.gene_choices):
+            for option in range(len(choices)):
+                if option != genes[position]:
+                    changed = list(genes)
+                    changed[position] = option
+                    out.append(self.from_genes(changed))
+        return out
+
+    def to_torch(
+        self,
+        arch: Architecture | str,
+        input_shape: tuple[int, int, int] | None = None,
+        num_classes: int | None = None,
+        **options: Any,
+    ) -> torch.nn.Module:
+        """The torch network of `arch` for inputs of shape (C, H, W)."""
+        shape = tuple(input_shape) if input_shape is not None else self.default_input_shape
+        if len(shape) != 3 or any(int(d) <= 0 for d in shape):
+            raise InvalidArchitectureError(
+                f"input_shape must be (channels, height, width) with positive sizes, got {shape}"
+            )
+        classes = self.default_num_classes if num_classes is None else int(num_classes)
+        if classes <= 0:
+            raise InvalidArchitectureError(f"num_classes must be positive, got {classes}")
+        return self._build_torch(
+            self.genes(arch), (int(shape[0]), int(shape[1]), int(shape[2])), classes, **options
+        )
