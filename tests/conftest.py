@@ -1,0 +1,31 @@
+"""Shared fixtures: the benchmark data folder (fails under CI when missing)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hwnas.benchmarks._data import find_data_dir
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """`../shared/data` (or $HWNAS_DATA); under CI=true a missing folder fails the test."""
+    found = find_data_dir(required=False)
+    if found is None:
+        message = "benchmark data not found: set HWNAS_DATA or place ../shared/data"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def nb201():
+    from hwnas.spaces import create_space
+
+    return create_space("nb201")
