@@ -1,0 +1,28 @@
+"""Benchmark tables a user supplies: one `Table` interface over every format."""
+
+from __future__ import annotations
+
+from hwnas.benchmarks._data import DATA_ENV, find_data_dir
+from hwnas.benchmarks._open import METRIC_ALIASES, NAMED_TABLES, open_table, resolve_table_metric
+from hwnas.benchmarks._readers import (
+    read_hwnasbench,
+    read_measurement_table,
+    read_nb201_accuracy,
+    read_pi5_measurements,
+)
+from hwnas.benchmarks._table import Table, ValidationReport
+
+__all__ = [
+    "DATA_ENV",
+    "METRIC_ALIASES",
+    "NAMED_TABLES",
+    "Table",
+    "ValidationReport",
+    "find_data_dir",
+    "open_table",
+    "read_hwnasbench",
+    "read_measurement_table",
+    "read_nb201_accuracy",
+    "read_pi5_measurements",
+    "resolve_table_metric",
+]
