@@ -1,0 +1,3 @@
+"""Import the built-in profilers so that they register (heavy libraries load lazily)."""
+
+from __future__ import annotations
