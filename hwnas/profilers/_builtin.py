@@ -1,3 +1,5 @@
 """Import the built-in profilers so that they register (heavy libraries load lazily)."""
 
 from __future__ import annotations
+
+from hwnas.profilers import _onnxruntime  # noqa: F401
