@@ -6,6 +6,7 @@ Importing this package is cheap: `openai`, `jsonschema` and llama.cpp load on fi
 
 from __future__ import annotations
 
+from hwnas.llm._check import EndpointCheck, check_endpoint
 from hwnas.llm._client import (
     EndpointProbe,
     LlmClient,
@@ -58,6 +59,7 @@ __all__ = [
     "LOCAL_MODEL_ALIAS",
     "REJECTION_KINDS",
     "TEXT_PATTERN",
+    "EndpointCheck",
     "EndpointProbe",
     "Heuristic",
     "KnowledgeUpdate",
@@ -83,6 +85,7 @@ __all__ = [
     "SqliteLlmCallLog",
     "architecture_pattern",
     "canonical_json",
+    "check_endpoint",
     "clear_probe_cache",
     "default_model_path",
     "describe_space",

@@ -222,15 +222,20 @@ class LlmClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         check: ReplyCheck | None = None,
+        validation_schema: Mapping[str, Any] | None = None,
     ) -> LlmReply:
         """Ask for one JSON object that follows `schema`; validated before it is returned.
 
         `check(data)` may add a domain check (e.g. architecture grammar) and returns a
-        Rejection or None. Endpoint failures after every retry raise LlmConnectionError,
+        Rejection or None. `validation_schema` (default `schema`) is what the reply is
+        validated with, when a caller checks some fields item by item itself. Endpoint failures after every retry raise LlmConnectionError,
         LlmTimeoutError or LlmHttpError; bad replies are returned as rejections.
         """
         sent = _normalise_messages(messages)
         check_schema(schema)
+        validate_with = schema if validation_schema is None else validation_schema
+        if validation_schema is not None:
+            check_schema(validation_schema)
         params = {
             "temperature": self.settings.temperature if temperature is None else float(temperature),
             "max_tokens": self.settings.max_tokens if max_tokens is None else int(max_tokens),
@@ -251,7 +256,7 @@ class LlmClient:
                     finish_reason=logged.finish_reason, prompt_tokens=logged.prompt_tokens,
                     completion_tokens=logged.completion_tokens, latency_s=0.0, cached=True,
                 ),
-                schema, check,
+                validate_with, check,
             )
         mode = self.output_mode()
         try:
@@ -272,7 +277,7 @@ class LlmClient:
             finish_reason=finish_reason, prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens, latency_s=latency_s, attempts=attempts,
         )
-        return self._finish(record, schema, check)
+        return self._finish(record, validate_with, check)
 
     def _finish(
         self, record: LlmCallRecord, schema: Mapping[str, Any], check: ReplyCheck | None

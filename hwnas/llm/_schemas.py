@@ -50,10 +50,17 @@ def describe_space(space: SearchSpace | str) -> str:
     return f"{space.name}: {len(space.gene_choices)} genes ({choices}). Example: {example}."
 
 
-def proposal_schema(space: SearchSpace | str, count: int) -> dict[str, Any]:
-    """Reply schema of the proposal prompt: `count` candidates, each changed / why / architecture."""
+def proposal_schema(
+    space: SearchSpace | str, count: int, with_pattern: bool = True
+) -> dict[str, Any]:
+    """Reply schema of the proposal prompt: `count` candidates, each changed / why / architecture.
+
+    With `with_pattern` the architecture field carries the space's regex, so constrained
+    decoding can only write grammatical strings; without it, each string is left to the
+    caller's item-by-item grammar check (one bad candidate then rejects only itself).
+    """
     architecture: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 400}
-    pattern = architecture_pattern(space)
+    pattern = architecture_pattern(space) if with_pattern else None
     if pattern is not None:
         architecture["pattern"] = pattern
     return {

@@ -120,7 +120,8 @@ def propose_candidates(
         count=count,
     )
     reply = client.complete_json(
-        messages, proposal_schema(space, count), template=template.id, seed=seed
+        messages, proposal_schema(space, count), template=template.id, seed=seed,
+        validation_schema=proposal_schema(space, count, with_pattern=False),
     )
     if not reply.ok:
         return Proposal((), (reply.rejection,) if reply.rejection else (), reply)
