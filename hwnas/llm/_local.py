@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -40,9 +41,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-class LocalLlamaServer:
-    """`python -m llama_cpp.server` on 127.0.0.1, started and stopped by this object.
+# Variables llama_cpp.server reads over its command-line flags (HOST and PORT are read by
+# its __main__ after parsing): a value left in the user's environment must not move it.
+_SERVER_ENVIRONMENT_OVERRIDES = ("HOST", "PORT", "CONFIG_FILE", "API_KEY")
 
+
+class LocalLlamaServer:
+    """llama.cpp's OpenAI-compatible server on 127.0.0.1, started and stopped by this object.
+
+    By default a child process (`python -m llama_cpp.server`) stopped by its PID; with
+    `in_process=True` the same server app runs on a thread of this process (uvicorn), which
+    saves the child's start-up but keeps the model in this process's memory.
     A fresh random API key guards it (passed to the child in its environment, never on the
     command line); `settings()` gives the matching client settings. The default model is
     the small Gemma 3 270M base model: good for offline use and tests, not for real search.
@@ -60,6 +69,7 @@ class LocalLlamaServer:
         model_alias: str = LOCAL_MODEL_ALIAS,
         startup_timeout_s: float = 120.0,
         log_path: str | Path | None = None,
+        in_process: bool = False,
     ) -> None:
         self.model_path = None if model_path is None else Path(model_path)
         self.host = host
@@ -74,6 +84,9 @@ class LocalLlamaServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
         self._own_log = False
+        self.in_process = in_process
+        self._uvicorn: Any = None
+        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -81,10 +94,15 @@ class LocalLlamaServer:
 
     @property
     def pid(self) -> int | None:
+        """The child's PID (this process's own when `in_process`)."""
+        if self.in_process:
+            return os.getpid() if self.running else None
         return None if self._process is None else self._process.pid
 
     @property
     def running(self) -> bool:
+        if self.in_process:
+            return self._thread is not None and self._thread.is_alive()
         return self._process is not None and self._process.poll() is None
 
     def settings(self, **overrides: Any) -> LlmSettings:
@@ -107,6 +125,11 @@ class LocalLlamaServer:
             raise LocalServerError(f"model file {model_path} does not exist; pass a GGUF file path")
         if self.port is None:
             self.port = free_port(self.host)
+        if self.in_process:
+            self._start_in_process(model_path)
+            _RUNNING.add(self)
+            self._wait_ready()
+            return self
         if self.log_path is None:
             handle, name = tempfile.mkstemp(prefix="hwnas-llama-server-", suffix=".log")
             os.close(handle)
@@ -118,7 +141,10 @@ class LocalLlamaServer:
             "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
             "--n_threads_batch", str(self.n_threads), "--chat_format", self.chat_format,
         ]
-        environment = dict(os.environ, API_KEY=self._api_key)
+        environment = {
+            k: v for k, v in os.environ.items() if k.upper() not in _SERVER_ENVIRONMENT_OVERRIDES
+        }
+        environment["API_KEY"] = self._api_key
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop())
         self._process = subprocess.Popen(
             command, stdout=self._log_file, stderr=subprocess.STDOUT, env=environment,
@@ -128,14 +154,34 @@ class LocalLlamaServer:
         self._wait_ready()
         return self
 
+    def _start_in_process(self, model_path: Path) -> None:
+        import uvicorn
+        from llama_cpp.server.app import create_app
+        from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+        app = create_app(
+            server_settings=ServerSettings(host=self.host, port=self.port, api_key=self._api_key),
+            model_settings=[ModelSettings(
+                model=str(model_path), model_alias=self.model, n_ctx=self.n_ctx,
+                n_threads=self.n_threads, n_threads_batch=self.n_threads,
+                chat_format=self.chat_format, verbose=False,
+            )],
+        )
+        config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning")
+        self._uvicorn = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._uvicorn.run, name="hwnas-llama-server", daemon=True
+        )
+        self._thread.start()
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
         request = urllib.request.Request(
             f"{self.base_url}/models", headers={"Authorization": f"Bearer {self._api_key}"}
         )
         while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
-                tail = self._log_tail()
+            if not self.running:
+                tail = "in-process thread ended" if self.in_process else self._log_tail()
                 self._own_log = False  # keep the log: the error points at it
                 self.stop()
                 raise LocalServerError(
@@ -163,7 +209,13 @@ class LocalLlamaServer:
         return lines[-1][:200] if lines else "empty log"
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop the server by its PID: SIGTERM, then SIGKILL after `timeout_s`."""
+        """Stop the server: the child by its PID (SIGTERM, then SIGKILL after `timeout_s`),
+        or the in-process server's thread."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+            if self._thread is not None:
+                self._thread.join(timeout_s)
+            self._uvicorn, self._thread = None, None
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             try:

@@ -95,7 +95,10 @@ def test_the_local_server_needs_its_key(local_llm):
         client.list_models()
 
 
-def test_a_server_is_started_and_stopped_by_pid():
+def test_a_server_is_started_and_stopped_by_pid(monkeypatch):
+    # llama_cpp.server lets HOST and PORT from the environment override its flags
+    monkeypatch.setenv("PORT", "1")
+    monkeypatch.setenv("HOST", "0.0.0.0")
     server = LocalLlamaServer(startup_timeout_s=120).start()
     pid = server.pid
     try:
@@ -110,5 +113,17 @@ def test_a_server_is_started_and_stopped_by_pid():
     assert not server.running
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{server.base_url}/models", timeout=2)
+
+
+def test_the_server_also_runs_in_process():
+    server = LocalLlamaServer(in_process=True).start()
+    try:
+        assert server.running and server.pid == os.getpid()
+        assert LlmClient(server.settings(mode="auto")).probe().mode == "json_object"
+    finally:
+        server.stop()
+    assert not server.running
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{server.base_url}/models", timeout=2)
