@@ -61,7 +61,8 @@ def check_endpoint(settings: LlmSettings | None = None) -> EndpointCheck:
             )
     listed = (model in models) if models else None
     if listed is False:
-        problems.append(f"model {model!r} is not among the listed models ({', '.join(models[:10])})")
+        listed_text = ", ".join(models[:10])
+        problems.append(f"model {model!r} is not among the listed models ({listed_text})")
     client = LlmClient(client.settings.with_options(model=model))
     try:
         probe = client.probe(refresh=True)

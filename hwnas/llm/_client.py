@@ -148,7 +148,8 @@ class LlmClient:
 
     def list_models(self) -> list[str]:
         """Ids of the models the endpoint lists (GET /models), with retries."""
-        page = self._with_retries(lambda: self._openai.models.list(timeout=self.settings.timeout_s))[0]
+        timeout_s = self.settings.timeout_s
+        page = self._with_retries(lambda: self._openai.models.list(timeout=timeout_s))[0]
         return [model.id for model in page.data]
 
     @property
@@ -228,7 +229,8 @@ class LlmClient:
 
         `check(data)` may add a domain check (e.g. architecture grammar) and returns a
         Rejection or None. `validation_schema` (default `schema`) is what the reply is
-        validated with, when a caller checks some fields item by item itself. Endpoint failures after every retry raise LlmConnectionError,
+        validated with, when a caller checks some fields item by item itself.
+        Endpoint failures after every retry raise LlmConnectionError,
         LlmTimeoutError or LlmHttpError; bad replies are returned as rejections.
         """
         sent = _normalise_messages(messages)
@@ -347,7 +349,9 @@ class LlmClient:
         if mode == "json_schema":
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": _schema_name(name), "schema": dict(schema), "strict": False},
+                "json_schema": {
+                    "name": _schema_name(name), "schema": dict(schema), "strict": False,
+                },
             }
         elif mode == "json_object":
             kwargs["response_format"] = {"type": "json_object", "schema": dict(schema)}
@@ -414,7 +418,8 @@ def _normalise_messages(messages: Sequence[Mapping[str, str]]) -> tuple[dict[str
         role, content = message.get("role"), message.get("content")
         if role not in _ROLES or not isinstance(content, str):
             raise LlmError(
-                f"message {index} must have role in {_ROLES} and text content, got {dict(message)!r}"
+                f"message {index} must have role in {_ROLES} and text content, "
+                f"got {dict(message)!r}"
             )
         out.append({"role": role, "content": content})
     if not out:
@@ -433,7 +438,8 @@ def _unpack(response: Any) -> tuple[str | None, str | None, int, int]:
     usage = getattr(response, "usage", None)
     prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
     completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-    return (text if isinstance(text, str) else None), finish_reason, prompt_tokens, completion_tokens
+    text = text if isinstance(text, str) else None
+    return text, finish_reason, prompt_tokens, completion_tokens
 
 
 def _error_detail(error: Any) -> str:

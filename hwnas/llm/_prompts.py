@@ -40,7 +40,8 @@ class PromptTemplate:
         missing = sorted(self.variables - set(values))
         if missing:
             raise PromptError(
-                f"prompt {self.id} needs the variable(s) {', '.join(missing)}; pass them to render()"
+                f"prompt {self.id} needs the variable(s) {', '.join(missing)}; "
+                "pass them to render()"
             )
         text = {k: str(v) for k, v in values.items()}
         try:
@@ -55,7 +56,9 @@ def _template_files(directory: Path | None) -> dict[tuple[str, int], Path | Any]
     found: dict[tuple[str, int], Any] = {}
     folder = resources.files("hwnas.llm") / "prompts" if directory is None else Path(directory)
     if directory is not None and not Path(directory).is_dir():
-        raise PromptError(f"prompt folder {directory} does not exist; pass a folder of *.vN.md files")
+        raise PromptError(
+            f"prompt folder {directory} does not exist; pass a folder of NAME.vN.md files"
+        )
     for entry in folder.iterdir():
         match = _FILE_NAME.match(entry.name)
         if match:

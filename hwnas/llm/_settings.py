@@ -53,7 +53,8 @@ class LlmSettings:
             )
         if self.mode not in OUTPUT_MODES:
             raise LlmConfigError(
-                f"unknown structured-output mode {self.mode!r}; use one of {', '.join(OUTPUT_MODES)}"
+                f"unknown structured-output mode {self.mode!r}; "
+                f"use one of {', '.join(OUTPUT_MODES)}"
             )
         for name in ("timeout_s", "backoff_s", "max_backoff_s"):
             if not getattr(self, name) > 0:

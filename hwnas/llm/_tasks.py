@@ -69,7 +69,8 @@ def format_candidates(candidates: Iterable[Candidate | Architecture | str]) -> s
                 f"({o.source}, {'lower' if o.minimize else 'higher'} is better)"
                 for o in item.objectives.values()
             )
-            lines.append(f"- {item.architecture.string}" + (f"  {objectives}" if objectives else ""))
+            suffix = f"  {objectives}" if objectives else ""
+            lines.append(f"- {item.architecture.string}{suffix}")
         else:
             lines.append(f"- {item}")
     return "\n".join(lines) or "(none yet)"
@@ -199,7 +200,8 @@ def distill_knowledge(
     space = create_space(space)
     template = load_prompt("distill", template_version)
     text = "\n\n".join(
-        f"Band {band}:\n{format_heuristics(items)}" for band, items in sorted(band_knowledge.items())
+        f"Band {band}:\n{format_heuristics(items)}"
+        for band, items in sorted(band_knowledge.items())
     )
     messages = template.render(
         space=space.name,

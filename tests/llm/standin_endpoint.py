@@ -110,8 +110,15 @@ class MisbehavingEndpoint:
                 if not self._authorised():
                     return
                 if self.path.rstrip("/").endswith("/models"):
-                    self._send(200, {"object": "list", "data": [
-                        {"id": endpoint.model, "object": "model", "owned_by": "standin"}]})
+                    self._send(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [
+                                {"id": endpoint.model, "object": "model", "owned_by": "standin"}
+                            ],
+                        },
+                    )
                 else:
                     self._send(404, {"error": {"message": "not found"}})
 
@@ -123,9 +130,15 @@ class MisbehavingEndpoint:
                     return
                 kind = (body.get("response_format") or {}).get("type", "text")
                 if kind not in endpoint.accepts:
-                    self._send(500, {"error": {
-                        "message": f"validation error: response_format type {kind!r} not allowed",
-                        "type": "internal_server_error"}})
+                    self._send(
+                        500,
+                        {
+                            "error": {
+                                "message": f"validation error: format {kind!r} not allowed",
+                                "type": "internal_server_error",
+                            }
+                        },
+                    )
                     return
                 answer = endpoint._next()
                 with endpoint._lock:
@@ -137,17 +150,33 @@ class MisbehavingEndpoint:
                     with endpoint._lock:
                         endpoint.in_flight -= 1
                 if answer.status != 200:
-                    self._send(answer.status, {"error": {
-                        "message": answer.error_message, "type": "scripted"}}, answer.headers)
+                    self._send(
+                        answer.status,
+                        {"error": {"message": answer.error_message, "type": "scripted"}},
+                        answer.headers,
+                    )
                     return
-                self._send(200, {
-                    "id": "chatcmpl-standin", "object": "chat.completion", "created": 0,
-                    "model": body.get("model", endpoint.model),
-                    "choices": [{"index": 0, "finish_reason": answer.finish_reason,
-                                 "message": {"role": "assistant", "content": answer.content}}],
-                    "usage": {"prompt_tokens": answer.prompt_tokens,
-                              "completion_tokens": answer.completion_tokens,
-                              "total_tokens": answer.prompt_tokens + answer.completion_tokens},
-                }, answer.headers)
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-standin",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", endpoint.model),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": answer.finish_reason,
+                                "message": {"role": "assistant", "content": answer.content},
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": answer.prompt_tokens,
+                            "completion_tokens": answer.completion_tokens,
+                            "total_tokens": answer.prompt_tokens + answer.completion_tokens,
+                        },
+                    },
+                    answer.headers,
+                )
 
         return Handler

@@ -14,11 +14,17 @@ from hwnas.llm import LlmClient, LlmSettings, SqliteLlmCallLog
 
 
 def hwnas(*args: str, env: dict[str, str] | None = None, timeout: float = 120):
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("OPENAI_", "HWNAS_LLM_"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HWNAS_LLM_"))
+    }
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "hwnas", *args], capture_output=True, text=True,
-                          env=environment, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hwnas", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+    )
 
 
 def endpoint_env(endpoint: MisbehavingEndpoint) -> dict[str, str]:
@@ -66,8 +72,9 @@ def test_prompts_lists_the_templates():
 def test_calls_summarises_a_log(standin, tmp_path):
     standin.push(Scripted('{"status": "ok"}'), Scripted("not json"))
     path = tmp_path / "run.sqlite"
-    settings = LlmSettings(base_url=standin.base_url, api_key=standin.api_key,
-                           model=standin.model, mode="json_object")
+    settings = LlmSettings(
+        base_url=standin.base_url, api_key=standin.api_key, model=standin.model, mode="json_object"
+    )
     client = LlmClient(settings, log=SqliteLlmCallLog(path, "r1"))
     schema = {"type": "object"}
     for seed in (1, 1, 2):

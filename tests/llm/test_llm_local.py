@@ -42,7 +42,12 @@ def test_a_real_proposal_is_validated_logged_and_answered_again_from_the_log(
     path = tmp_path / "run.sqlite"
     client = LlmClient(local_llm.settings(max_tokens=400), log=SqliteLlmCallLog(path, "run-1"))
     result = propose_candidates(
-        client, nb201, band=0, elites=ELITES, count=3, seed=7,
+        client,
+        nb201,
+        band=0,
+        elites=ELITES,
+        count=3,
+        seed=7,
         band_description="latency 2 to 4 ms on a Raspberry Pi 5",
         knowledge=["3x3 convolutions on edges into node 3 raise accuracy"],
     )
@@ -60,7 +65,12 @@ def test_a_real_proposal_is_validated_logged_and_answered_again_from_the_log(
     assert call.template == "propose.v1" and "Latency band 0" in call.messages[1]["content"]
 
     again = propose_candidates(
-        client, nb201, band=0, elites=ELITES, count=3, seed=7,
+        client,
+        nb201,
+        band=0,
+        elites=ELITES,
+        count=3,
+        seed=7,
         band_description="latency 2 to 4 ms on a Raspberry Pi 5",
         knowledge=["3x3 convolutions on edges into node 3 raise accuracy"],
     )
@@ -74,10 +84,16 @@ def test_a_real_knowledge_rewrite_gives_short_heuristics(local_llm, nb201):
     evaluated = []
     for arch in (*ELITES, nb201.sample(1, seed=1)[0].string):
         cost = nb201.cost(arch)
-        evaluated.append(Candidate(Architecture("nb201", arch), {
-            "mflops": ObjectiveValue("mflops", cost.mflops, "MFLOP", "table"),
-            "params_m": ObjectiveValue("params_m", cost.params_m, "M", "table"),
-        }, band=0))
+        evaluated.append(
+            Candidate(
+                Architecture("nb201", arch),
+                {
+                    "mflops": ObjectiveValue("mflops", cost.mflops, "MFLOP", "table"),
+                    "params_m": ObjectiveValue("params_m", cost.params_m, "M", "table"),
+                },
+                band=0,
+            )
+        )
     client = LlmClient(local_llm.settings(max_tokens=300))
     update = rewrite_knowledge(client, nb201, band=0, evaluated=evaluated, max_heuristics=3, seed=3)
     assert update.ok, update.reply.rejection
@@ -104,7 +120,8 @@ def test_a_server_is_started_and_stopped_by_pid(monkeypatch):
     try:
         os.kill(pid, 0)  # alive
         request = urllib.request.Request(
-            f"{server.base_url}/models", headers={"Authorization": f"Bearer {server.settings().api_key}"}
+            f"{server.base_url}/models",
+            headers={"Authorization": f"Bearer {server.settings().api_key}"},
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert server.model in json.dumps(json.load(answer))

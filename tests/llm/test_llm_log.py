@@ -10,9 +10,20 @@ PARAMS = {"temperature": 0.2, "max_tokens": 10, "seed": 1}
 
 def record(key, run_id="r1", status="ok", cached=False, response='{"a": 1}'):
     return LlmCallRecord(
-        run_id=run_id, request_key=key, model="m", base_url="http://h/v1", messages=MESSAGES,
-        params=PARAMS, status=status, response=response, prompt_tokens=5, completion_tokens=3,
-        latency_s=1.5, cached=cached, template="t.v1", schema={"type": "object"},
+        run_id=run_id,
+        request_key=key,
+        model="m",
+        base_url="http://h/v1",
+        messages=MESSAGES,
+        params=PARAMS,
+        status=status,
+        response=response,
+        prompt_tokens=5,
+        completion_tokens=3,
+        latency_s=1.5,
+        cached=cached,
+        template="t.v1",
+        schema={"type": "object"},
     )
 
 
@@ -21,7 +32,9 @@ def test_request_key_covers_model_messages_params_seed_and_schema():
     assert key == request_key("m", [dict(MESSAGES[0])], dict(PARAMS), {"type": "object"})
     assert key != request_key("m2", MESSAGES, PARAMS, {"type": "object"})
     assert key != request_key("m", MESSAGES, PARAMS | {"seed": 2}, {"type": "object"})
-    assert key != request_key("m", ({"role": "user", "content": "hi!"},), PARAMS, {"type": "object"})
+    assert key != request_key(
+        "m", ({"role": "user", "content": "hi!"},), PARAMS, {"type": "object"}
+    )
     assert key != request_key("m", MESSAGES, PARAMS, {"type": "array"})
 
 
@@ -38,7 +51,11 @@ def test_calls_round_trip_and_lookup_skips_errors_and_cache_hits(tmp_path):
         found = reopened.lookup("k")
         assert found == record("k").__class__(**{**found.__dict__})
         assert (found.response, found.prompt_tokens, found.latency_s, found.template) == (
-            '{"a": 1}', 5, 1.5, "t.v1")
+            '{"a": 1}',
+            5,
+            1.5,
+            "t.v1",
+        )
         assert found.messages == MESSAGES and found.params == PARAMS
         assert [c.request_key for c in reopened.calls("r1")] == ["k-error", "k", "k"]
         assert len(reopened.calls()) == 4
@@ -52,5 +69,7 @@ def test_the_log_lives_beside_other_tables_in_one_sqlite_file(tmp_path):
     with SqliteLlmCallLog(path, "r1") as log:
         log.record(record("k"))
     with sqlite3.connect(path) as check:
-        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {
+            row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
     assert {"candidates", "llm_calls"} <= tables

@@ -69,6 +69,11 @@ def test_the_nb201_pattern_accepts_exactly_the_grammar(nb201):
     for arch in nb201.sample(200, seed=3):
         assert pattern.match(arch.string)
     good = nb201.sample(1, seed=4)[0].string
-    for bad in (good.replace("~0", "~1", 1), good.replace("nor_conv", "conv", 1), good[:-1],
-                good + "+|none~0|", good.replace("|+|", "|", 1)):
+    for bad in (
+        good.replace("~0", "~1", 1),
+        good.replace("nor_conv", "conv", 1),
+        good[:-1],
+        good + "+|none~0|",
+        good.replace("|+|", "|", 1),
+    ):
         assert not pattern.match(bad), bad

@@ -8,13 +8,20 @@ from hwnas.llm import LlmClient, LlmConfigError, LlmSettings, public_url
 
 def test_settings_come_from_the_standard_environment_variables():
     env = {
-        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-env",
-        "HWNAS_LLM_MODEL": "m", "HWNAS_LLM_MODE": "text", "HWNAS_LLM_TIMEOUT_S": "7.5",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "OPENAI_API_KEY": "sk-env",
+        "HWNAS_LLM_MODEL": "m",
+        "HWNAS_LLM_MODE": "text",
+        "HWNAS_LLM_TIMEOUT_S": "7.5",
     }
     settings = LlmSettings.from_env(env)
-    assert (settings.base_url, settings.api_key, settings.model, settings.mode, settings.timeout_s) == (
-        "http://127.0.0.1:9/v1", "sk-env", "m", "text", 7.5
-    )
+    assert (
+        settings.base_url,
+        settings.api_key,
+        settings.model,
+        settings.mode,
+        settings.timeout_s,
+    ) == ("http://127.0.0.1:9/v1", "sk-env", "m", "text", 7.5)
     assert LlmSettings.from_env(env, model="other", timeout_s=None).model == "other"
 
 
@@ -33,8 +40,12 @@ def test_a_missing_key_is_a_clear_config_error(monkeypatch):
 
 @pytest.mark.parametrize(
     ("field", "value", "match"),
-    [("base_url", "127.0.0.1:8080", "http://"), ("mode", "xml", "unknown structured-output"),
-     ("timeout_s", 0, "timeout_s"), ("max_concurrency", 0, "max_concurrency")],
+    [
+        ("base_url", "127.0.0.1:8080", "http://"),
+        ("mode", "xml", "unknown structured-output"),
+        ("timeout_s", 0, "timeout_s"),
+        ("max_concurrency", 0, "max_concurrency"),
+    ],
 )
 def test_malformed_settings_say_what_to_fix(field, value, match):
     with pytest.raises(LlmConfigError, match=match):
@@ -47,4 +58,7 @@ def test_a_non_numeric_timeout_in_the_environment_is_named():
 
 
 def test_public_url_drops_credentials_and_query():
-    assert public_url("https://user:pw@example.org:8443/v1?api-key=abc#x") == "https://example.org:8443/v1"
+    assert (
+        public_url("https://user:pw@example.org:8443/v1?api-key=abc#x")
+        == "https://example.org:8443/v1"
+    )

@@ -24,7 +24,9 @@ from hwnas.llm import (
     rewrite_knowledge,
 )
 
-ELITE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+ELITE = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
 SCHEMA = {
     "type": "object",
     "properties": {"answer": {"type": "string", "pattern": "^[a-z]{1,10}$"}},
@@ -36,16 +38,27 @@ MESSAGES = [{"role": "user", "content": "answer in one word"}]
 
 def client_for(endpoint: MisbehavingEndpoint, log=None, **options) -> LlmClient:
     values = {
-        "base_url": endpoint.base_url, "api_key": endpoint.api_key, "model": endpoint.model,
-        "mode": "json_object", "timeout_s": 2.0, "max_retries": 2, "backoff_s": 0.01,
+        "base_url": endpoint.base_url,
+        "api_key": endpoint.api_key,
+        "model": endpoint.model,
+        "mode": "json_object",
+        "timeout_s": 2.0,
+        "max_retries": 2,
+        "backoff_s": 0.01,
     }
     values.update(options)
     return LlmClient(LlmSettings(**values), log=log)
 
 
 def proposal(*architectures: str) -> str:
-    return json.dumps({"candidates": [
-        {"changed": "edge 3<-2", "why": "more convs", "architecture": a} for a in architectures]})
+    return json.dumps(
+        {
+            "candidates": [
+                {"changed": "edge 3<-2", "why": "more convs", "architecture": a}
+                for a in architectures
+            ]
+        }
+    )
 
 
 def test_a_valid_reply_is_returned_with_tokens_and_latency(standin):
@@ -56,20 +69,27 @@ def test_a_valid_reply_is_returned_with_tokens_and_latency(standin):
     assert (reply.call.prompt_tokens, reply.call.completion_tokens) == (11, 4)
     assert reply.call.latency_s > 0 and reply.call.status == "ok"
     sent = standin.chat_requests[0]["body"]
-    assert sent["seed"] == 3 and sent["response_format"] == {"type": "json_object", "schema": SCHEMA}
+    assert sent["seed"] == 3 and sent["response_format"] == {
+        "type": "json_object",
+        "schema": SCHEMA,
+    }
     usage = client.usage()
     assert (usage.calls, usage.endpoint_calls, usage.prompt_tokens, usage.rejected) == (1, 1, 11, 0)
 
 
 @pytest.mark.parametrize(
     ("content", "finish_reason", "kind"),
-    [('{"answer": "Yes, because"}', "stop", "schema"),
-     ('{"answer": "yes", "extra": 1}', "stop", "schema"),
-     ('{"answer": "ye', "length", "truncated"),
-     ("Sure! The answer is yes.", "stop", "not_json"),
-     (None, "stop", "empty")],
+    [
+        ('{"answer": "Yes, because"}', "stop", "schema"),
+        ('{"answer": "yes", "extra": 1}', "stop", "schema"),
+        ('{"answer": "ye', "length", "truncated"),
+        ("Sure! The answer is yes.", "stop", "not_json"),
+        (None, "stop", "empty"),
+    ],
 )
-def test_bad_replies_are_counted_rejections_and_never_valid(standin, tmp_path, content, finish_reason, kind):
+def test_bad_replies_are_counted_rejections_and_never_valid(
+    standin, tmp_path, content, finish_reason, kind
+):
     standin.push(Scripted(content, finish_reason=finish_reason))
     log = SqliteLlmCallLog(tmp_path / "run.sqlite", "r1")
     client = client_for(standin, log=log)
@@ -84,17 +104,26 @@ def test_bad_replies_are_counted_rejections_and_never_valid(standin, tmp_path, c
 
 def test_wrong_architecture_tokens_are_rejected_one_by_one(standin, nb201):
     good = nb201.sample(1, seed=9)[0].string
-    standin.push(Scripted(proposal(
-        good,
-        ELITE.replace("nor_conv_3x3", "conv_5x5", 1),   # unknown op
-        ELITE.replace("~1|+", "~2|+", 1),               # wrong input node
-        good,                                           # duplicate
-        ELITE,                                          # an elite again
-    )))
+    standin.push(
+        Scripted(
+            proposal(
+                good,
+                ELITE.replace("nor_conv_3x3", "conv_5x5", 1),  # unknown op
+                ELITE.replace("~1|+", "~2|+", 1),  # wrong input node
+                good,  # duplicate
+                ELITE,  # an elite again
+            )
+        )
+    )
     client = client_for(standin, mode="text")  # text mode: only our checks stand guard
     result = propose_candidates(client, nb201, band=1, elites=[ELITE], count=5, seed=1)
     assert [c.architecture.string for c in result.candidates] == [nb201.parse(good).string]
-    assert sorted(r.kind for r in result.rejections) == ["architecture", "architecture", "duplicate", "known"]
+    assert sorted(r.kind for r in result.rejections) == [
+        "architecture",
+        "architecture",
+        "duplicate",
+        "known",
+    ]
     assert "conv_5x5" in result.rejections[0].reason
     assert client.usage().rejections == {"architecture": 2, "duplicate": 1, "known": 1}
 
@@ -108,15 +137,27 @@ def test_a_proposal_breaking_the_schema_yields_no_candidates(standin, nb201):
 
 def test_knowledge_rewrite_and_distillation_validate_their_replies(standin, nb201):
     standin.push(
-        Scripted('{"heuristics": [{"rule": "Keep 3x3 convs on edge 3<-0", "evidence": "top 3 all do"}]}'),
-        Scripted('{"heuristics": [{"rule": "Pooling is cheap", "evidence": "bands 0 and 1", "bands": [0, 7]}]}'),
-        Scripted('{"heuristics": [{"rule": "Pooling is cheap", "evidence": "bands 0 and 1", "bands": [0, 1]}]}'),
+        Scripted(
+            '{"heuristics": [{"rule": "Keep 3x3 convs on edge 3<-0", "evidence": "top 3 all do"}]}'
+        ),
+        Scripted(
+            '{"heuristics": [{"rule": "Pooling is cheap", "evidence": "bands 0 and 1", '
+            '"bands": [0, 7]}]}'
+        ),
+        Scripted(
+            '{"heuristics": [{"rule": "Pooling is cheap", "evidence": "bands 0 and 1", '
+            '"bands": [0, 1]}]}'
+        ),
     )
     client = client_for(standin)
     update = rewrite_knowledge(client, nb201, band=0, evaluated=[ELITE], heuristics=["old rule"])
     assert update.ok and update.heuristics[0].rule == "Keep 3x3 convs on edge 3<-0"
     invented = distill_knowledge(client, nb201, band_knowledge={0: ["a"], 1: ["b"]})
-    assert not invented.ok and invented.heuristics == () and "band(s) [7]" in invented.reply.rejection.reason
+    assert (
+        not invented.ok
+        and invented.heuristics == ()
+        and "band(s) [7]" in invented.reply.rejection.reason
+    )
     distilled = distill_knowledge(client, nb201, band_knowledge={0: ["a"], 1: ["b"]}, seed=2)
     assert distilled.ok and distilled.heuristics[0].bands == (0, 1)
 
@@ -136,8 +177,11 @@ def test_http_500_is_retried_then_a_clear_error(standin, tmp_path):
 
 
 def test_a_transient_500_and_a_429_with_retry_after_recover(standin):
-    standin.push(Scripted(status=500), Scripted(status=429, headers={"Retry-After": "0.2"}),
-                 Scripted('{"answer": "ok"}'))
+    standin.push(
+        Scripted(status=500),
+        Scripted(status=429, headers={"Retry-After": "0.2"}),
+        Scripted('{"answer": "ok"}'),
+    )
     client = client_for(standin, max_retries=3)
     start = time.monotonic()
     reply = client.complete_json(MESSAGES, SCHEMA)
@@ -206,8 +250,11 @@ def test_a_cached_bad_reply_is_rejected_again_not_returned_as_valid(standin, tmp
 def test_the_key_never_reaches_the_store(standin, tmp_path):
     path = tmp_path / "run.sqlite"
     # even a reply that echoes the key is stored redacted
-    standin.push(Scripted(json.dumps({"answer": "x", "echo": standin.api_key})),
-                 Scripted('{"answer": "fine"}'), Scripted(status=500, error_message=standin.api_key))
+    standin.push(
+        Scripted(json.dumps({"answer": "x", "echo": standin.api_key})),
+        Scripted('{"answer": "fine"}'),
+        Scripted(status=500, error_message=standin.api_key),
+    )
     client = client_for(standin, log=SqliteLlmCallLog(path, "r1"), max_retries=0)
     client.complete_json(MESSAGES, SCHEMA, seed=1)
     client.complete_json(MESSAGES, SCHEMA, seed=2)
@@ -223,8 +270,10 @@ def test_the_key_never_reaches_the_store(standin, tmp_path):
 def test_the_concurrency_limit_holds_on_the_server_side(standin):
     standin.default = Scripted('{"answer": "ok"}', delay_s=0.2)
     client = client_for(standin, max_concurrency=2)
-    threads = [threading.Thread(target=client.complete_json, args=(MESSAGES, SCHEMA),
-                                kwargs={"seed": i}) for i in range(6)]
+    threads = [
+        threading.Thread(target=client.complete_json, args=(MESSAGES, SCHEMA), kwargs={"seed": i})
+        for i in range(6)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -235,14 +284,18 @@ def test_the_concurrency_limit_holds_on_the_server_side(standin):
 
 @pytest.mark.parametrize(
     ("accepts", "expected"),
-    [(("json_schema", "json_object", "text"), "json_schema"),
-     (("json_object", "text"), "json_object"),
-     (("text",), "text")],
+    [
+        (("json_schema", "json_object", "text"), "json_schema"),
+        (("json_object", "text"), "json_object"),
+        (("text",), "text"),
+    ],
 )
 def test_the_probe_picks_the_best_mode_the_endpoint_honours(accepts, expected):
     endpoint = MisbehavingEndpoint(accepts=accepts).start()
     try:
-        endpoint.default = Scripted('Here it is: {"status": "ok"}' if expected == "text" else '{"status": "ok"}')
+        endpoint.default = Scripted(
+            'Here it is: {"status": "ok"}' if expected == "text" else '{"status": "ok"}'
+        )
         client = client_for(endpoint, mode="auto")
         assert client.probe().mode == expected
         probes = len(endpoint.chat_requests)
