@@ -1,0 +1,189 @@
+"""Jetson power and clock readings: tegrastats rails, nvpmodel mode, jetson_clocks state.
+
+tegrastats prints one line per interval. Power rails appear as `NAME current/average`,
+in mW: Orin (JetPack 5/6) writes the unit (`VDD_IN 4755mW/4755mW`), older boards
+(JetPack 4: TX2, Nano, Xavier) do not (`VDD_IN 3140/3208`, `POM_5V_IN 2129/2129`).
+hwnas stamps each line with the board's clock as it arrives (tegrastats' own time stamp,
+where printed, has one-second resolution), so a line in the log reads
+`<epoch seconds> <tegrastats line>`.
+
+The board's input rail (`properties.board_rail` in the catalog) is integrated over a
+time window: the time-weighted mean power of the samples inside the window (trapezoid
+rule) times the window's length. A rail may be a sum (`VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0`
+on AGX Orin, which has no single input rail).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from hwnas.core import DeviceError
+
+_RAIL = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]*) (\d+(?:\.\d+)?)(mW)?/(\d+(?:\.\d+)?)(mW)?(?=\s|$)")
+_STAMPED = re.compile(r"^(\d+(?:[.,]\d+)?) (.*)$")
+
+
+class TegrastatsError(DeviceError):
+    """tegrastats output is missing, garbled or too sparse for the measured window."""
+
+
+@dataclass(frozen=True)
+class PowerSample:
+    """One tegrastats line: board time in s and each rail's instantaneous power in mW."""
+
+    time_s: float
+    rails_mw: Mapping[str, float]
+
+
+def parse_rails(line: str) -> dict[str, float]:
+    """Instantaneous power (mW) of every rail on one tegrastats line ({} when none)."""
+    rails = {}
+    for name, current, unit_a, _average, unit_b in _RAIL.findall(line):
+        if bool(unit_a) != bool(unit_b):
+            raise TegrastatsError(f"tegrastats rail {name} mixes units: {line.strip()!r}")
+        rails[name] = float(current)
+    return rails
+
+
+def parse_stamped_log(text: str) -> list[PowerSample]:
+    """Samples from a log of `<epoch s> <tegrastats line>` lines; garbled lines fail."""
+    samples = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        match = _STAMPED.match(line)
+        if not match:
+            raise TegrastatsError(f"tegrastats log line {number} has no time stamp: {line[:120]!r}")
+        rails = parse_rails(match.group(2))
+        if not rails:
+            if "RAM " in match.group(2) or "CPU [" in match.group(2):
+                continue  # a board without power monitors: caught when the rail is looked up
+            raise TegrastatsError(
+                f"tegrastats log line {number} is not tegrastats output: {match.group(2)[:120]!r}"
+            )
+        samples.append(PowerSample(float(match.group(1).replace(",", ".")), rails))
+    return samples
+
+
+def rail_power_mw(sample: PowerSample, rail: str) -> float:
+    """Power of `rail` (or of a `+`-joined sum of rails) in one sample."""
+    total = 0.0
+    for name in (part.strip() for part in rail.split("+")):
+        if name not in sample.rails_mw:
+            raise TegrastatsError(
+                f"rail {name!r} is not in this board's tegrastats output (rails: "
+                f"{', '.join(sorted(sample.rails_mw)) or 'none'}); set properties.board_rail "
+                "of the device in your catalog to the board's input rail (VDD_IN on Orin "
+                "Nano/NX and TX2, POM_5V_IN on Nano, a sum such as "
+                "VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0 on AGX Orin)"
+            )
+        total += sample.rails_mw[name]
+    return total
+
+
+def check_cadence(samples: Sequence[PowerSample], interval_ms: float) -> None:
+    """Fail when lines arrived in bursts (output buffered), which would misplace them in time."""
+    if len(samples) < 4:
+        return
+    gaps = [b.time_s - a.time_s for a, b in zip(samples, samples[1:], strict=False)]
+    median_gap_ms = statistics.median(gaps) * 1000.0
+    if median_gap_ms < 0.3 * interval_ms:
+        raise TegrastatsError(
+            f"tegrastats lines arrived in bursts (median gap {median_gap_ms:.1f} ms for a "
+            f"{interval_ms:.0f} ms interval): its output is buffered; install coreutils' "
+            "`stdbuf` on the board so that hwnas can make it line-buffered"
+        )
+
+
+@dataclass(frozen=True)
+class WindowEnergy:
+    """Energy of `rail` over [start_s, end_s]: mean power in mW times the window in s."""
+
+    rail: str
+    start_s: float
+    end_s: float
+    samples: int
+    mean_power_mw: float
+
+    @property
+    def window_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def energy_mj(self) -> float:
+        return self.mean_power_mw * self.window_s  # mW x s = mJ
+
+
+def window_energy(
+    samples: Sequence[PowerSample], rail: str, start_s: float, end_s: float, min_samples: int = 2
+) -> WindowEnergy:
+    """Integrate `rail` over [start_s, end_s] (time-weighted mean of the samples inside)."""
+    if end_s <= start_s:
+        raise TegrastatsError(f"empty energy window ({start_s:.3f} s to {end_s:.3f} s)")
+    inside = [s for s in samples if start_s <= s.time_s <= end_s]
+    if len(inside) < min_samples:
+        raise TegrastatsError(
+            f"the {end_s - start_s:.2f} s window held {len(inside)} tegrastats sample(s), fewer "
+            f"than {min_samples}; measure longer (duration_s) or sample faster (tegrastats_interval_ms)"
+        )
+    powers = [rail_power_mw(s, rail) for s in inside]
+    if len(inside) == 1:
+        mean = powers[0]
+    else:
+        area = 0.0
+        for (a, pa), (b, pb) in zip(
+            zip(inside, powers, strict=True), zip(inside[1:], powers[1:], strict=True), strict=False
+        ):
+            area += (b.time_s - a.time_s) * (pa + pb) / 2.0
+        span = inside[-1].time_s - inside[0].time_s
+        mean = area / span if span > 0 else statistics.fmean(powers)
+    return WindowEnergy(rail, start_s, end_s, len(inside), mean)
+
+
+# --- nvpmodel and jetson_clocks ---------------------------------------------------------
+_POWER_MODE = re.compile(r"NV Power Mode:\s*(\S.*?)\s*$", re.MULTILINE)
+_FREQS = re.compile(r"MinFreq=(\d+)\s+MaxFreq=(\d+)\s+CurrentFreq=(\d+)")
+
+
+def parse_nvpmodel(text: str) -> dict[str, object]:
+    """`nvpmodel -q`: {"power_mode": "MAXN", "power_mode_id": 0}; {} when unrecognised."""
+    match = _POWER_MODE.search(text)
+    if not match:
+        return {}
+    out: dict[str, object] = {"power_mode": match.group(1)}
+    after = text[match.end():].split()
+    if after and after[0].isdigit():
+        out["power_mode_id"] = int(after[0])
+    return out
+
+
+def parse_jetson_clocks(text: str) -> dict[str, object]:
+    """`jetson_clocks --show`: whether CPU, GPU and memory clocks are pinned at their maximum.
+
+    Locked means every online CPU and the GPU run with MinFreq == MaxFreq and the EMC
+    (memory) clock is overridden, which is what `sudo jetson_clocks` sets.
+    `clocks_locked` is None when the output is not recognised.
+    """
+    cpus: list[bool] = []
+    gpu: bool | None = None
+    emc: bool | None = None
+    for line in text.splitlines():
+        line = line.strip()
+        freqs = _FREQS.search(line)
+        if re.match(r"cpu\d+:", line) and "Online=1" in line and freqs:
+            cpus.append(freqs.group(1) == freqs.group(2))
+        elif line.startswith("GPU ") and freqs:
+            gpu = freqs.group(1) == freqs.group(2)
+        elif line.startswith("EMC ") and freqs:
+            override = re.search(r"FreqOverride=(\d)", line)
+            emc = override.group(1) == "1" if override else freqs.group(1) == freqs.group(2)
+    if not cpus or gpu is None:
+        return {"clocks_locked": None}
+    parts = {"cpu_clocks_locked": all(cpus), "gpu_clock_locked": gpu}
+    if emc is not None:
+        parts["emc_clock_locked"] = emc
+    return {"clocks_locked": all(parts.values()), **parts}
