@@ -26,7 +26,7 @@ _INPUT = "0"  # the cell input; these two symbols fix the sort order NAS-Bench-2
 
 def _fail(string: str, position: int, message: str) -> InvalidArchitectureError:
     return InvalidArchitectureError(
-        f"malformed nb201 architecture at character {position}: {message} "
+        f"malformed nb201 architecture at character {position} (0-based): {message} "
         f"(expected like {EXAMPLE})"
     )
 

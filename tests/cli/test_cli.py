@@ -1,0 +1,81 @@
+"""The CLI through its real entry point (a subprocess running `python -m hwnas`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hwnas.core import Architecture, Candidate, ObjectiveValue
+from hwnas.runs import RunStore
+
+
+def hwnas(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hwnas", *args], capture_output=True, text=True, timeout=300,
+        cwd=cwd, env={**os.environ, **(env or {})},
+    )
+
+
+def test_version() -> None:
+    result = hwnas("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("hwnas 0.")
+
+
+def test_space_info_json() -> None:
+    result = hwnas("space", "info", "nb201", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["name"] == "nb201" and info["size"] == 15625 and info["unique"] == 6466
+
+
+def test_space_sample_is_seeded_and_valid(nb201) -> None:
+    first = json.loads(hwnas("space", "sample", "nb201", "-n", "4", "--seed", "7", "--format", "json").stdout)
+    second = json.loads(hwnas("space", "sample", "nb201", "-n", "4", "--seed", "7", "--format", "json").stdout)
+    assert first == second and len(first) == 4
+    for item in first:
+        assert nb201.parse(item["string"]).arch_id == item["arch_id"]
+
+
+def test_malformed_architecture_is_one_line_exit_2() -> None:
+    result = hwnas("space", "parse", "nb201", "|none~0|+|bad~0|none~1|+|none~0|none~1|none~2|")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "unknown op 'bad'" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_devices_list_and_show() -> None:
+    devices = json.loads(hwnas("devices", "list", "--format", "json").stdout)
+    names = {d["name"] for d in devices}
+    assert {"raspberry-pi-5", "jetson-orin-nano", "host-cpu"} <= names
+    shown = json.loads(hwnas("devices", "show", "raspberry-pi-5", "--format", "json").stdout)
+    assert shown["peak_gflops"]["fp32"] == 153.6
+    result = hwnas("devices", "show", "jetson")
+    assert result.returncode == 2 and "matches several devices" in result.stderr
+
+
+def test_bench_show_reports_validation(data_dir: Path) -> None:
+    result = hwnas("bench", "show", "pi5", "--format", "json", env={"HWNAS_DATA": str(data_dir)})
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["architectures"] == 15625
+    assert summary["validation"]["invalid_values"]["litert/cifar100/latency_ms"] > 0
+    text = hwnas("bench", "show", str(data_dir / "nb201" / "accuracy.csv"))
+    assert "no problems found" in text.stdout
+
+
+def test_runs_list_and_show(tmp_path: Path) -> None:
+    store = RunStore.create(tmp_path, {"budget": 5}, "random", 1, run_id="run-a")
+    arch = Architecture("nb201", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    store.add_candidate(Candidate(arch, {"err": ObjectiveValue("err", 9.0, "percent", "table")}, 0))
+    store.close()
+    listed = json.loads(hwnas("runs", "list", "--dir", str(tmp_path), "--format", "json").stdout)
+    assert [r["run_id"] for r in listed] == ["run-a"] and listed[0]["candidates"] == 1
+    shown = json.loads(hwnas("runs", "show", "run-a", "--dir", str(tmp_path), "--format", "json").stdout)
+    assert shown["candidates"][0]["objectives"]["err"]["value"] == 9.0
+    missing = hwnas("runs", "show", "nope", "--dir", str(tmp_path))
+    assert missing.returncode == 2 and "hwnas runs list" in missing.stderr
