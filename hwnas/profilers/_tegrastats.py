@@ -49,23 +49,32 @@ def parse_rails(line: str) -> dict[str, float]:
 
 
 def parse_stamped_log(text: str) -> list[PowerSample]:
-    """Samples from a log of `<epoch s> <tegrastats line>` lines; garbled lines fail."""
-    samples = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line:
-            continue
+    """Samples from a log of `<epoch s> <tegrastats line>` lines.
+
+    Every line must carry the same rails; only the last line may be cut short (tegrastats
+    stopped mid-write), and then it is dropped. Anything else fails as garbled.
+    """
+    raw_lines = [line.strip() for line in text.splitlines() if line.strip()]
+    samples: list[PowerSample] = []
+    for number, line in enumerate(raw_lines, 1):
         match = _STAMPED.match(line)
         if not match:
             raise TegrastatsError(f"tegrastats log line {number} has no time stamp: {line[:120]!r}")
-        rails = parse_rails(match.group(2))
-        if not rails:
-            if "RAM " in match.group(2) or "CPU [" in match.group(2):
-                continue  # a board without power monitors: caught when the rail is looked up
+        body = match.group(2)
+        rails = parse_rails(body)
+        if not rails and not ("RAM " in body or "CPU [" in body):
             raise TegrastatsError(
-                f"tegrastats log line {number} is not tegrastats output: {match.group(2)[:120]!r}"
+                f"tegrastats log line {number} is not tegrastats output: {body[:120]!r}"
             )
-        samples.append(PowerSample(float(match.group(1).replace(",", ".")), rails))
+        if samples and set(rails) != set(samples[0].rails_mw):
+            if number == len(raw_lines) and set(rails) < set(samples[0].rails_mw):
+                break  # the last line was cut short when tegrastats was stopped
+            raise TegrastatsError(
+                f"tegrastats log line {number} has rails {sorted(rails)} but earlier lines "
+                f"{sorted(samples[0].rails_mw)} (garbled output)"
+            )
+        if rails:
+            samples.append(PowerSample(float(match.group(1).replace(",", ".")), rails))
     return samples
 
 
