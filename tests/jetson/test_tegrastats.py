@@ -158,3 +158,15 @@ def test_jetson_clocks_locked_and_not():
 
 def test_jetson_clocks_unreadable_is_unknown():
     assert parse_jetson_clocks("unavailable") == {"clocks_locked": None}
+
+
+@pytest.mark.parametrize(
+    ("device", "line", "expected_mw"),
+    [("jetson-orin-nano", ORIN_NANO, 4755.0), ("jetson-agx-orin", AGX_ORIN, 2340.0 + 390 + 4025),
+     ("jetson-tx2", TX2, 3140.0)],
+)
+def test_catalog_board_rails_exist_in_each_boards_output(device, line, expected_mw):
+    from hwnas.devices import get_device
+
+    rail = get_device(device).properties["board_rail"]
+    assert rail_power_mw(PowerSample(0.0, parse_rails(line)), rail) == expected_mw
