@@ -198,6 +198,32 @@ class RunStore:
             self._touch(connection)
             return cursor.rowcount == 1
 
+    def add_candidate_with_measurements(
+        self, candidate: Candidate, extra: Mapping[str, Any] | None = None,
+        measurements: list[Measurement] | tuple[Measurement, ...] = (),
+    ) -> bool:
+        """Commit a candidate and the measurements behind it in one transaction."""
+        arch = candidate.architecture
+        objectives = {name: to_plain(value) for name, value in candidate.objectives.items()}
+        with self.transaction() as connection:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO candidates (arch_id, space, arch_string, band, "
+                "objectives_json, extra_json, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (arch.arch_id, arch.space, arch.string, candidate.band,
+                 json.dumps(objectives, sort_keys=True), json.dumps(to_plain(extra or {})),
+                 utc_now_iso()),
+            )
+            if cursor.rowcount == 1:
+                for measurement in measurements:
+                    connection.execute(
+                        "INSERT INTO measurements (arch_id, device, profiler, measurement_json, "
+                        "created) VALUES (?, ?, ?, ?, ?)",
+                        (measurement.arch_id, measurement.device, measurement.profiler,
+                         json.dumps(measurement.to_dict(), sort_keys=True), utc_now_iso()),
+                    )
+            self._touch(connection)
+            return cursor.rowcount == 1
+
     def has_candidate(self, arch: Architecture | str) -> bool:
         arch_id = arch.arch_id if isinstance(arch, Architecture) else arch
         return self._connection.execute(
