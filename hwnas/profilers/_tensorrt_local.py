@@ -85,7 +85,13 @@ def load_calibration_data(path: str | Path) -> Any:
     file = Path(path).expanduser()
     if not file.is_file() or file.suffix != ".npy":
         raise ConfigError(f"calibration data {file} must be an existing .npy file of shape (N, C, H, W)")
-    data = np.load(file, allow_pickle=False)
+    try:
+        data = np.load(file, allow_pickle=False)
+    except ValueError as error:
+        raise ConfigError(
+            f"calibration data {file} could not be read without unpickling ({error}); save a "
+            "plain float array with numpy.save"
+        ) from None
     if data.ndim != 4 or data.shape[0] < 1:
         raise ConfigError(f"calibration data {file} has shape {data.shape}; expected (N, C, H, W)")
     return data.astype(np.float32)
