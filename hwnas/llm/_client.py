@@ -187,6 +187,8 @@ class LlmClient:
                     retry_server_errors=False,
                 )
             except LlmHttpError as error:
+                if error.status_code in (401, 403):
+                    raise  # no request form fixes a refused key
                 tried[mode] = str(error)
                 continue
             text, finish_reason, prompt_tokens, completion_tokens = _unpack(response)

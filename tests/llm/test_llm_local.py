@@ -40,7 +40,7 @@ def test_a_real_proposal_is_validated_logged_and_answered_again_from_the_log(
     local_llm, nb201, tmp_path
 ):
     path = tmp_path / "run.sqlite"
-    client = LlmClient(local_llm.settings(max_tokens=400), log=SqliteLlmCallLog(path, "run-1"))
+    client = LlmClient(local_llm.settings(max_tokens=700), log=SqliteLlmCallLog(path, "run-1"))
     result = propose_candidates(
         client,
         nb201,
@@ -94,7 +94,7 @@ def test_a_real_knowledge_rewrite_gives_short_heuristics(local_llm, nb201):
                 band=0,
             )
         )
-    client = LlmClient(local_llm.settings(max_tokens=300))
+    client = LlmClient(local_llm.settings(max_tokens=600))
     update = rewrite_knowledge(client, nb201, band=0, evaluated=evaluated, max_heuristics=3, seed=3)
     assert update.ok, update.reply.rejection
     assert 1 <= len(update.heuristics) <= 3

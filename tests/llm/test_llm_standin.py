@@ -214,6 +214,13 @@ def test_an_unreachable_endpoint_is_a_connection_error(standin):
         client.complete_json(MESSAGES, SCHEMA)
 
 
+def test_the_probe_stops_at_a_refused_key(standin):
+    client = client_for(standin, api_key="sk-wrong-key-123456", mode="auto")
+    with pytest.raises(LlmHttpError, match="refused the API key"):
+        client.probe()
+    assert len(standin.chat_requests) == 1
+
+
 def test_a_wrong_key_is_a_clear_error_that_does_not_echo_it(standin):
     client = client_for(standin, api_key="sk-wrong-key-123456")
     with pytest.raises(LlmHttpError, match="refused the API key") as caught:
