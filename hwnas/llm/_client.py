@@ -95,10 +95,14 @@ class LlmUsage:
 
 
 class _Redactor:
-    """Replaces the key wherever it might appear in text bound for a log or an error."""
+    """Replaces the key wherever it might appear in text bound for a log or an error.
+
+    Placeholders shorter than 8 characters (`none`, `local`) are no secrets, and replacing
+    them would corrupt replies (`none` is a NAS-Bench-201 operation).
+    """
 
     def __init__(self, secret: str | None) -> None:
-        self._secret = secret if secret and len(secret) >= 4 else None
+        self._secret = secret if secret and len(secret) >= 8 else None
 
     def __call__(self, text: str) -> str:
         return text.replace(self._secret, "[redacted]") if self._secret else text

@@ -274,6 +274,18 @@ def test_the_key_never_reaches_the_store(standin, tmp_path):
     assert b"[redacted]" in data
 
 
+def test_a_placeholder_key_does_not_corrupt_replies(tmp_path):
+    endpoint = MisbehavingEndpoint(api_key="none").start()
+    try:
+        endpoint.push(Scripted('{"answer": "none"}'))
+        path = tmp_path / "run.sqlite"
+        client = client_for(endpoint, log=SqliteLlmCallLog(path, "r1"))
+        assert client.complete_json(MESSAGES, SCHEMA).data == {"answer": "none"}
+        assert SqliteLlmCallLog(path).calls()[0].response == '{"answer": "none"}'
+    finally:
+        endpoint.stop()
+
+
 def test_the_concurrency_limit_holds_on_the_server_side(standin):
     standin.default = Scripted('{"answer": "ok"}', delay_s=0.2)
     client = client_for(standin, max_concurrency=2)
