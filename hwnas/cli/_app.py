@@ -61,7 +61,10 @@ def main() -> None:
     Set HWNAS_DEBUG=1 to see the traceback instead.
     """
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns (not raises) a typer.Exit's code.
+        result = app(standalone_mode=False)
+        if isinstance(result, int) and result != 0:
+            sys.exit(result)
     except HwnasError as error:
         if os.environ.get("HWNAS_DEBUG"):
             raise
