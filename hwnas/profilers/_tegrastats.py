@@ -137,7 +137,8 @@ def window_energy(
     if len(inside) < min_samples:
         raise TegrastatsError(
             f"the {end_s - start_s:.2f} s window held {len(inside)} tegrastats sample(s), fewer "
-            f"than {min_samples}; measure longer (duration_s) or sample faster (tegrastats_interval_ms)"
+            f"than {min_samples}; measure longer (duration_s) or sample faster "
+            "(tegrastats_interval_ms)"
         )
     powers = [rail_power_mw(s, rail) for s in inside]
     if len(inside) == 1:

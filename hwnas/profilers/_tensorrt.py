@@ -73,7 +73,9 @@ class TensorRtProfiler(Profiler):
                 f"SSH; {device.name!r} is a {device.kind} reached over {device.access.method}"
             )
 
-    def _prepare(self, model: ModelSource, device: DeviceSpec, settings: ProfileSettings) -> LocalEngine:
+    def _prepare(
+        self, model: ModelSource, device: DeviceSpec, settings: ProfileSettings
+    ) -> LocalEngine:
         return prepare_engine(
             model.onnx_bytes(settings.batch_size), settings.precision, settings.batch_size,
             self.engine_cache_dir, self.calibration_data,

@@ -84,7 +84,9 @@ def load_calibration_data(path: str | Path) -> Any:
 
     file = Path(path).expanduser()
     if not file.is_file() or file.suffix != ".npy":
-        raise ConfigError(f"calibration data {file} must be an existing .npy file of shape (N, C, H, W)")
+        raise ConfigError(
+            f"calibration data {file} must be an existing .npy file of shape (N, C, H, W)"
+        )
     try:
         data = np.load(file, allow_pickle=False)
     except ValueError as error:
@@ -200,9 +202,12 @@ def prepare_engine(
     import numpy as np
     import torch
 
-    gpu = f"{torch.cuda.get_device_name()} sm_{''.join(map(str, torch.cuda.get_device_capability()))}"
+    capability = "".join(map(str, torch.cuda.get_device_capability()))
+    gpu = f"{torch.cuda.get_device_name()} sm_{capability}"
     calibration = load_calibration_data(calibration_data) if calibration_data else None
-    calibration_sha = hashlib.sha256(calibration.tobytes()).hexdigest() if calibration is not None else None
+    calibration_sha = (
+        hashlib.sha256(calibration.tobytes()).hexdigest() if calibration is not None else None
+    )
     key = engine_cache_key(onnx_bytes, precision, trt.__version__, gpu, calibration_sha)
     cache = EngineCache(Path(cache_dir) if cache_dir else DEFAULT_ENGINE_CACHE)
     blob = cache.load(key)

@@ -59,7 +59,7 @@ from hwnas.profilers._trtexec import (
 
 # The helper runs with bash on the board. `timeout` (run by SshTarget) signals its whole
 # process group, so trtexec, tegrastats and the stampers all stop on a deadline.
-HELPER_SCRIPT = r"""# hwnas Jetson helper: copied to a temporary folder on the board and removed after.
+HELPER_SCRIPT = r"""# hwnas Jetson helper: copied to a temporary folder on the board, removed after.
 set -u
 export LC_ALL=C
 mode=$1; dir=$2; tools=$3; shift 3
@@ -172,7 +172,8 @@ class TrtexecSshProfiler(Profiler):
             (int(duration_s) >= 1, f"duration_s must be a whole number >= 1, got {duration_s}"),
             (warmup_ms >= 0, f"warmup_ms must be >= 0, got {warmup_ms}"),
             (10 <= tegrastats_interval_ms <= 1000,
-             f"tegrastats_interval_ms must be in 10..1000 (50-100 recommended), got {tegrastats_interval_ms}"),
+             "tegrastats_interval_ms must be in 10..1000 (50-100 recommended), got "
+             f"{tegrastats_interval_ms}"),
             (idle_s >= 0.2, f"idle_s must be >= 0.2 s, got {idle_s}"),
         ]
         for ok, message in checks:
@@ -284,7 +285,9 @@ class TrtexecSshProfiler(Profiler):
                                       "time-stamped late (the cadence check will tell)")
 
     # --- measure: one trtexec run (it warms up and times itself) ------------------------
-    def _measure(self, handle: _Board, settings: ProfileSettings) -> tuple[list[float], bool, float]:
+    def _measure(
+        self, handle: _Board, settings: ProfileSettings
+    ) -> tuple[list[float], bool, float]:
         """trtexec warms up and runs its own timing loop, so one run replaces the rounds
         of the shared protocol; the CI rule is applied to the per-query trace it exports.
         A run whose median CI is wider than `settings.ci_fraction` is marked noisy."""
@@ -302,7 +305,9 @@ class TrtexecSshProfiler(Profiler):
             None if board.built else f"{board.directory}/model.onnx",
             f"{board.directory}/model.engine", f"{board.directory}/times.json",
             warmup_ms=warmup_ms, duration_s=duration, iterations=iterations, shapes=board.shapes,
-            calibration_cache=f"{board.directory}/calibration.cache" if self.calibration_cache else None,
+            calibration_cache=(
+                f"{board.directory}/calibration.cache" if self.calibration_cache else None
+            ),
         )
         board.environment["trtexec_flags"] = flags
         idle = self.idle_s if board.energy else 0.0
@@ -344,7 +349,9 @@ class TrtexecSshProfiler(Profiler):
         check_cadence(samples, self.interval_ms)
         index = first_report_line(lines)
         if index is None:
-            raise TrtexecOutputError("cannot place the timed window: no report line in trtexec's log")
+            raise TrtexecOutputError(
+                "cannot place the timed window: no report line in trtexec's log"
+            )
         end = stamps[index]
         start = end - walltime_s
         if start < marks.get("trtexec_start", -math.inf) or "idle_end" not in marks:

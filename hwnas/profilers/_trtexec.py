@@ -3,7 +3,7 @@
 TensorRT 8 and 10 end a timing run with a `=== Performance summary ===` block::
 
     Throughput: 1082.8 qps
-    Latency: min = 0.91 ms, max = 1.52 ms, mean = 0.92 ms, median = 0.92 ms, percentile(99%) = 0.95 ms
+    Latency: min = 0.91 ms, max = 1.52 ms, mean = 0.92 ms, median = 0.92 ms, percentile(99%) = ...
     GPU Compute Time: min = ..., percentile(90%) = ..., percentile(95%) = ..., percentile(99%) = ...
     Total Host Walltime: 3.00293 s
 
@@ -132,13 +132,19 @@ def _number(text: str, what: str) -> float:
 def _stats(found: Mapping[str, float], percentiles: Mapping[str, float], what: str) -> TimingStats:
     missing = [k for k in ("min", "max", "mean", "median") if k not in found]
     if missing:
-        raise TrtexecOutputError(f"trtexec {what} is missing {', '.join(missing)} (garbled output?)")
-    stats = TimingStats(found["min"], found["max"], found["mean"], found["median"], dict(percentiles))
+        raise TrtexecOutputError(
+            f"trtexec {what} is missing {', '.join(missing)} (garbled output?)"
+        )
+    stats = TimingStats(
+        found["min"], found["max"], found["mean"], found["median"], dict(percentiles)
+    )
     ordered = stats.min_ms <= stats.median_ms <= stats.max_ms and \
         stats.min_ms <= stats.mean_ms <= stats.max_ms and \
         all(stats.min_ms <= v <= stats.max_ms for v in percentiles.values())
     if not ordered:
-        raise TrtexecOutputError(f"trtexec {what} figures are out of order (garbled output?): {stats}")
+        raise TrtexecOutputError(
+            f"trtexec {what} figures are out of order (garbled output?): {stats}"
+        )
     return stats
 
 
@@ -227,7 +233,9 @@ def _parse_sections(lines: Sequence[str], version: TrtVersion) -> TrtexecReport:
             continue
         stat = re.match(r"(min|max|mean|median): " + _NUMBER + " ms", line)
         pct = re.match(r"percentile: " + _NUMBER + " ms at " + _NUMBER + "%", line)
-        other = re.match(r"(throughput|walltime|total compute time): " + _NUMBER + r" (qps|s)$", line)
+        other = re.match(
+            r"(throughput|walltime|total compute time): " + _NUMBER + r" (qps|s)$", line
+        )
         if stat:
             sections[current][stat.group(1)] = _number(stat.group(2), current)
         elif pct:
@@ -276,8 +284,11 @@ def parse_export_times(text: str, report: TrtexecReport, warmup_ms: float) -> Ti
     try:
         entries = json.loads(text)
     except json.JSONDecodeError as error:
-        raise TrtexecOutputError(f"trtexec --exportTimes file is not JSON ({error}); truncated?") from None
-    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        raise TrtexecOutputError(
+            f"trtexec --exportTimes file is not JSON ({error}); truncated?"
+        ) from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries) \
+            or not entries:
         raise TrtexecOutputError("trtexec --exportTimes file holds no per-query records")
     try:
         if report.queries is not None:

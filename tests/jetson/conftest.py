@@ -190,7 +190,8 @@ def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from hwnas.profilers import ModelSource
 
     arch = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|skip_connect~2|"
-    source = ModelSource.from_architecture(arch, space="nb201", input_shape=(3, 8, 8), num_classes=5)
+    source = ModelSource.from_architecture(arch, space="nb201", input_shape=(3, 8, 8),
+                                           num_classes=5)
     path = tmp_path_factory.mktemp("model") / "m.onnx"
     path.write_bytes(source.onnx_bytes(1))
     return path

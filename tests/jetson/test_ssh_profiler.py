@@ -22,6 +22,7 @@ from hwnas.devices import get_device
 from hwnas.profilers import ProfileSettings, create_profiler, profile
 from hwnas.profilers._ssh import (
     AuthenticationError,
+    ConnectionDroppedError,
     HostKeyError,
     RemoteError,
     RemoteTimeoutError,
@@ -42,7 +43,10 @@ def _profiler(**options):
     return create_profiler("tensorrt", **{**FAST, **options})
 
 
-@pytest.mark.parametrize(("trt", "family"), [("7.1.3", "tx2"), ("8.5.2", "orin"), ("10.3.0", "orin")])
+BOARDS = [("7.1.3", "tx2"), ("8.5.2", "orin"), ("10.3.0", "orin")]
+
+
+@pytest.mark.parametrize(("trt", "family"), BOARDS)
 def test_latency_and_energy_on_each_standin_board(make_board, tiny_onnx, trt, family):
     board = make_board(trt, family)
     device = get_device(board.name, board.catalog)
@@ -106,6 +110,16 @@ def test_a_dropped_connection_is_retried_once(make_board, tiny_onnx):
     assert not (board.state / "drop_once").exists()
     assert len(board.calls("trtexec")) == 3  # probe, dropped run, retried run
     assert m.repeats >= 20 and board.leftovers() == []
+
+
+def test_a_connection_that_drops_twice_fails_the_measurement(make_board, tiny_onnx):
+    board = make_board("10.3.0", "orin")
+    (board.state / "drop_always").touch()
+    with pytest.raises(ConnectionDroppedError, match="dropped twice"):
+        profile(str(tiny_onnx), get_device(board.name, board.catalog), SETTINGS,
+                profiler=_profiler(energy=False))
+    assert len(board.calls("trtexec")) == 3  # probe, then the run and its one retry
+    assert board.leftovers() == []
 
 
 def _standins_alive(state: Path) -> list[int]:

@@ -3,6 +3,7 @@
 Lines follow the layouts real boards print: Orin Nano (JetPack 6, units, time stamp),
 AGX Orin (no single input rail), TX2 (JetPack 4, no units).
 """
+# ruff: noqa: E501  (log lines are as long as the tools print them)
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ Logs come from two places: hand-written blocks in the layout real trtexec releas
 (numbers chosen here so the expected values are known), and the STAND-IN trtexec
 (`standins/trtexec.py`) run locally for each release.
 """
+# ruff: noqa: E501  (log lines are as long as the tools print them)
 
 from __future__ import annotations
 
@@ -220,21 +221,23 @@ def test_flags_follow_the_release():
 
 
 # --- against the stand-in trtexec, run here ------------------------------------------------
-def run_standin(tmp_path: Path, trt: str, board: str, argv: list[str]) -> subprocess.CompletedProcess:
+def run_standin(tmp_path: Path, trt: str, board: str, argv: list[str]):
     env = dict(os.environ, STANDIN_TRT=trt, STANDIN_BOARD=board, STANDIN_STATE=str(tmp_path / "s"))
     return subprocess.run([sys.executable, str(STANDIN), *argv], capture_output=True, text=True,
                           env=env, timeout=60, check=False)
 
 
-@pytest.mark.parametrize(("trt", "board"), [("7.1.3", "tx2"), ("8.5.2", "orin"), ("10.3.0", "orin")])
+@pytest.mark.parametrize(("trt", "board"), [("7.1.3", "tx2"), ("8.5.2", "orin"),
+                                            ("10.3.0", "orin")])
 def test_standin_logs_and_exported_times_parse_and_agree(tmp_path, trt, board):
     model = tmp_path / "m.onnx"
     model.write_bytes(b"\x08\x07 stand-in model bytes")
     banner = run_standin(tmp_path, trt, board, ["--help"]).stdout
     version = parse_version(banner)
     warmup_ms = 100
-    flags = trtexec_flags(version, "fp16", str(model), str(tmp_path / "e"), str(tmp_path / "t.json"),
-                          warmup_ms=warmup_ms, duration_s=1, iterations=20)
+    flags = trtexec_flags(version, "fp16", str(model), str(tmp_path / "e"),
+                          str(tmp_path / "t.json"), warmup_ms=warmup_ms, duration_s=1,
+                          iterations=20)
     done = run_standin(tmp_path, trt, board, flags)
     assert done.returncode == 0, done.stdout[-500:]
     report = parse_trtexec_output(done.stdout)

@@ -4,7 +4,7 @@ Prints what trtexec 7.1.3 (JetPack 4.5), 8.5.2 (JetPack 5.1) or 10.3.0 (JetPack 
 prints for `--onnx/--loadEngine ... --exportTimes`, rejects the flags that release does
 not know, builds nothing (writes a marker engine), and spends real wall time warming
 up and "timing" so that tegrastats sees the load. Failure modes for tests: the
-`hang` and `drop_once` state files.
+`hang`, `drop_once` and `drop_always` state files.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
             return fail(argv, f"Unknown option: {arg}")
         options[key] = value
     if "--help" in options:
-        print("=== Model Options ===\n  --onnx=<file>   ONNX model\n=== Build Options ===", flush=True)
+        print("=== Model Options ===\n  --onnx=<file>   ONNX model", flush=True)
         return 0
     percentiles = [float(p) for p in options.get("--percentile", "99").split(",")]
     if len(percentiles) > 1 and (MAJOR, MINOR) < (8, 6):
@@ -108,6 +108,8 @@ def main(argv: list[str]) -> int:
         time.sleep(3600)
     if (STATE / "drop_once").exists():
         (STATE / "drop_once").unlink()
+        kill_ssh_session()
+    if (STATE / "drop_always").exists():
         kill_ssh_session()
     warmup_ms = float(options.get("--warmUp", "200"))
     duration_s = float(options.get("--duration", "3"))
@@ -160,7 +162,8 @@ def main(argv: list[str]) -> int:
         log("I", "Host Latency")
         for key in ("min", "max", "mean", "median"):
             log("I", f"{key}: {g(latency[key])} ms (end to end {g(latency[key])} ms)")
-        log("I", f"percentile: {g(latency['p99'])} ms at 99% (end to end {g(latency['p99'])} ms at 99%)")
+        p99 = g(latency["p99"])
+        log("I", f"percentile: {p99} ms at 99% (end to end {p99} ms at 99%)")
         log("I", "throughput: 0 qps")
         log("I", f"walltime: {g(walltime_s)} s")
         log("I", "Enqueue Time")
@@ -175,7 +178,9 @@ def main(argv: list[str]) -> int:
         def perf(values: dict[str, float]) -> str:
             text = (f"min = {g(values['min'])} ms, max = {g(values['max'])} ms, mean = "
                     f"{g(values['mean'])} ms, median = {g(values['median'])} ms")
-            return text + "".join(f", percentile({p:g}%) = {g(values[f'p{p:g}'])} ms" for p in percentiles)
+            return text + "".join(
+                f", percentile({p:g}%) = {g(values[f'p{p:g}'])} ms" for p in percentiles
+            )
 
         log("I", "")
         log("I", "=== Performance summary ===")
@@ -195,8 +200,10 @@ def main(argv: list[str]) -> int:
         if MAJOR < 8:
             keys = {"startH2dMs": "startInMs", "endH2dMs": "endInMs", "startD2hMs": "startOutMs",
                     "endD2hMs": "endOutMs", "h2dMs": "inMs", "d2hMs": "outMs"}
-            exported = [{keys.get(k, k): v for k, v in t.items() if k not in ("startEnqMs", "endEnqMs")}
-                        for t in exported]
+            exported = [
+                {keys.get(k, k): v for k, v in t.items() if k not in ("startEnqMs", "endEnqMs")}
+                for t in exported
+            ]
         elif MAJOR >= 10:
             exported = [{k: v for k, v in t.items() if k != "endToEndMs"} for t in exported]
         Path(options["--exportTimes"]).write_text(json.dumps(exported, indent=1))
