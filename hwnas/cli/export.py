@@ -1,0 +1,125 @@
+"""`hwnas export`: a run's chosen architecture as a verified ONNX file (+ TensorRT / TVM)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from hwnas.cli._output import OutputFormat, console, emit, print_table
+
+
+class ExportFormat(str, Enum):
+    onnx = "onnx"
+    text = "text"
+    json = "json"
+
+
+def export_command(
+    run: Annotated[str, typer.Argument(help="run id (under --runs-dir) or run folder")],
+    pick: Annotated[str, typer.Option(
+        "--pick", help="knee | fastest | most-accurate | best:OBJECTIVE | an arch_id prefix | "
+        "an architecture string; rules choose among the run's non-dominated candidates")] = "knee",
+    out: Annotated[str, typer.Option("--out", help="folder for the exported files")] = "exports",
+    runs_dir: Annotated[str, typer.Option("--runs-dir", help="folder holding run folders")] = "runs",
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="trained weights: a safetensors state-dict (pickles are refused); "
+        "without it the file holds random weights and says `untrained`")] = None,
+    input_shape: Annotated[str | None, typer.Option(
+        "--input-shape", help="C,H,W (default: the run's, else the space's)")] = None,
+    num_classes: Annotated[int | None, typer.Option(
+        "--num-classes", help="classifier outputs (default: the run's, else the space's)")] = None,
+    opset: Annotated[int, typer.Option("--opset", help="ONNX opset, 17 or newer")] = 17,
+    simplify: Annotated[bool, typer.Option(
+        "--simplify", help="simplify the graph with onnxslim (pip install 'hwnas[simplify]')")] = False,
+    tensorrt: Annotated[bool, typer.Option(
+        "--tensorrt", help="build a TensorRT engine here when TensorRT runs here; always print "
+        "the trtexec command for the board")] = False,
+    board: Annotated[str | None, typer.Option(
+        "--board", help="catalog device the TensorRT engine is for (its TensorRT version and "
+        "trtexec path); default: the run's device when it is a GPU")] = None,
+    precision: Annotated[str, typer.Option(
+        "--precision", help="TensorRT precision: fp32, fp16 or int8")] = "fp32",
+    tvm: Annotated[str | None, typer.Option(
+        "--tvm", help="compile a TVM library: host, aarch64, or a device with "
+        "properties.tvm_target")] = None,
+    tvm_database: Annotated[str | None, typer.Option(
+        "--tvm-database", help="MetaSchedule tuning database folder for the TVM build")] = None,
+    output_format: Annotated[ExportFormat, typer.Option(
+        "--format", "-f", help="onnx/text: a summary for people; json: one JSON document "
+        "(the model is always written as ONNX)")] = ExportFormat.onnx,
+) -> None:
+    """Export a run's architecture as ONNX, checked against torch (max abs error <= 1e-4).
+
+    Example: hwnas export 20261126-010203-coevo-abc123 --pick knee --out exports --tvm host
+    """
+    from hwnas.core import ConfigError
+    from hwnas.export import (
+        build_or_describe_engine,
+        build_tvm_library,
+        export_from_run,
+        parse_input_shape,
+    )
+
+    if precision not in ("fp32", "fp16", "int8"):
+        raise ConfigError(f"--precision {precision!r}: use fp32, fp16 or int8")
+    shape = parse_input_shape(input_shape) if input_shape else None
+    result = export_from_run(run, pick, out, runs_dir, shape, num_classes, weights, opset,
+                             simplify)
+    data: dict[str, Any] = result.to_dict()
+    if tensorrt:
+        target_board = board or _gpu_device(result.metadata.get("device"))
+        data["tensorrt"] = build_or_describe_engine(result.onnx_path, precision, target_board)
+    if tvm:
+        data["tvm"] = build_tvm_library(result.onnx_path, tvm, tuning_database=tvm_database)
+
+    def render() -> None:
+        meta = result.metadata
+        rows = [
+            ("file", result.onnx_path),
+            ("architecture", result.architecture.string),
+            ("arch_id", result.architecture.arch_id),
+            ("picked by", f"{(result.pick or {}).get('rule')} "
+                          f"(front of {(result.pick or {}).get('front_size')})"),
+            ("input", f"{list(result.input_shape)}, {result.num_classes} classes"),
+            ("weights", result.weights_status),
+            ("check", f"max abs error {result.max_abs_error:.3g} vs torch "
+                      f"(limit {result.tolerance:g})"),
+        ]
+        for name, value in (meta.get("objectives") or {}).items():
+            rows.append((name, f"{value['value']:.4g} {value['unit']} ({value['source']})"))
+        print_table("export", ["field", "value"], rows)
+        if "tensorrt" in data:
+            trt = data["tensorrt"]
+            if trt["built_here"]:
+                console.print(f"TensorRT engine: {trt['engine_path']}")
+            else:
+                console.print(f"TensorRT: not built here ({trt['not_built_because']}); "
+                              f"{trt['instructions']}:")
+                console.print(trt["trtexec_command"], highlight=False, soft_wrap=True)
+        if "tvm" in data:
+            lib = data["tvm"]
+            checked = (f", runs here: max abs error {lib['max_abs_error_vs_onnxruntime']:.3g} "
+                       "vs ONNX Runtime" if lib["ran_here"] else ", cross-compiled (not run here)")
+            console.print(f"TVM library for {lib['target']}: {lib['path']}{checked}")
+
+    emit(data, OutputFormat.json if output_format == ExportFormat.json else OutputFormat.text,
+         render)
+
+
+def _gpu_device(name: Any) -> str | None:
+    if not name:
+        return None
+    from hwnas.core import DeviceError
+    from hwnas.devices import get_device
+
+    try:
+        spec = get_device(str(name))
+    except DeviceError:
+        return None
+    return spec.name if spec.kind in ("jetson", "cuda-gpu") else None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export_command)
