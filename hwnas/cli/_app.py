@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-EXIT_USER_ERROR = 2
+EXIT_USER_ERROR = 2  # same code click uses for usage errors
 EXIT_INTERRUPTED = 130
 
 
@@ -58,13 +58,11 @@ _register_nouns()
 def main() -> None:
     """Console entry point: known errors become one line and exit code 2.
 
-    Set HWNAS_DEBUG=1 to see the traceback instead.
+    Set HWNAS_DEBUG=1 to see the traceback instead. Usage errors and exit codes are
+    handled by click's standalone mode.
     """
     try:
-        # Without standalone mode click returns (not raises) a typer.Exit's code.
-        result = app(standalone_mode=False)
-        if isinstance(result, int) and result != 0:
-            sys.exit(result)
+        app()
     except HwnasError as error:
         if os.environ.get("HWNAS_DEBUG"):
             raise
@@ -73,16 +71,3 @@ def main() -> None:
     except KeyboardInterrupt:
         error_console.print("interrupted; rerun the same command to resume where it stopped")
         sys.exit(EXIT_INTERRUPTED)
-    except SystemExit:
-        raise
-    except Exception as error:  # click usage errors and the like
-        import click
-
-        if isinstance(error, click.exceptions.Exit):
-            sys.exit(error.exit_code)
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        if isinstance(error, click.exceptions.Abort):
-            sys.exit(EXIT_INTERRUPTED)
-        raise
