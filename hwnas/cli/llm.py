@@ -49,9 +49,7 @@ def check_command(
     rows += [(f"mode {k}", v) for k, v in result.modes_tried.items()]
     emit(report, output_format, lambda: print_table("LLM endpoint", ["field", "value"], rows))
     if not result.ok:
-        # SystemExit, not typer.Exit: the app runs click with standalone_mode=False, which
-        # turns typer.Exit into a return value that main() does not pass on.
-        raise SystemExit(1)
+        raise typer.Exit(1)
 
 
 @llm_app.command("prompts")
