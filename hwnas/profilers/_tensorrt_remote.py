@@ -210,7 +210,8 @@ class TrtexecSshProfiler(Profiler):
         tmp_root = str(properties.get("remote_tmp_dir", "/tmp"))
         made = ssh.run(["mktemp", "-d", f"{tmp_root.rstrip('/')}/hwnas-XXXXXXXX"], 30.0,
                        "creating a temporary folder on the board")
-        directory = made.stdout.decode().strip()
+        # The last line: a login script may print before the command's own output.
+        directory = (made.stdout.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
         if not directory.startswith(tmp_root.rstrip("/") + "/hwnas-"):
             raise RemoteError(f"mktemp on {ssh.label} returned an unexpected path {directory!r}")
         try:
@@ -379,6 +380,7 @@ class TrtexecSshProfiler(Profiler):
             "window_samples": active.samples,
             "idle_samples": len(idle_samples),
             "queries": queries,
+            "energy_per_input_mj": board.energy_mj / board.settings.batch_size,
             "tegrastats_interval_ms": self.interval_ms,
         }
 
@@ -436,6 +438,12 @@ def _static_shapes(onnx_bytes: bytes, batch_size: int) -> str | None:
         dims = []
         for position, dim in enumerate(node.type.tensor_type.shape.dim):
             if dim.HasField("dim_value") and dim.dim_value > 0:
+                if position == 0 and dim.dim_value != batch_size:
+                    raise ConfigError(
+                        f"ONNX input {node.name!r} has a fixed batch of {dim.dim_value}, but "
+                        f"batch_size is {batch_size}: export the model with a dynamic batch "
+                        f"dimension or profile with batch_size={dim.dim_value}"
+                    )
                 dims.append(str(dim.dim_value))
             elif position == 0:
                 dims.append(str(batch_size))

@@ -86,6 +86,28 @@ def test_unlocked_clocks_warn_and_energy_can_be_skipped(make_board, tiny_onnx):
     assert board.leftovers() == []
 
 
+def test_a_dynamic_batch_model_gets_its_shape_and_a_fixed_one_must_match(make_board, tmp_path,
+                                                                        tiny_onnx):
+    from hwnas.export import export_onnx
+    from hwnas.profilers import ModelSource
+
+    source = ModelSource.from_onnx(tiny_onnx)
+    arch = ModelSource.from_architecture(
+        "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|skip_connect~2|",
+        space="nb201", input_shape=(3, 8, 8), num_classes=5)
+    dynamic = tmp_path / "dynamic.onnx"
+    dynamic.write_bytes(export_onnx(arch.to_torch(), (3, 8, 8), dynamic_batch=True))
+    board = make_board("10.3.0", "orin")
+    device = get_device(board.name, board.catalog)
+    m = profile(str(dynamic), device, ProfileSettings(precision="fp16", batch_size=4),
+                profiler=_profiler(energy=False))
+    assert m.batch_size == 4
+    assert "--shapes=input:4x3x8x8" in board.calls("trtexec")[-1]
+    with pytest.raises(ConfigError, match="fixed batch of 1"):
+        profile(source, device, ProfileSettings(batch_size=4), profiler=_profiler())
+    assert len(board.calls("trtexec")) == 2  # the fixed-batch model never reached the board
+
+
 def test_a_failed_build_is_an_error_and_cleans_up(make_board, tiny_onnx):
     board = make_board("7.1.3", "tx2")
     with pytest.raises(TrtexecOutputError, match="does not support INT8"):
@@ -230,7 +252,7 @@ def test_hwnas_profile_cli_prints_percentiles_and_energy(make_board, tiny_onnx):
         pytest.skip("`hwnas profile` is not registered yet (issue 3 owns it)")
     done = subprocess.run(
         [sys.executable, "-m", "hwnas", "profile", "--device", "jetson-loopback", "--model",
-         str(tiny_onnx), "--precision", "fp16", "--format", "json"],
+         str(tiny_onnx), "--format", "json"],
         capture_output=True, text=True, env=env, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr[-800:]
