@@ -82,7 +82,7 @@ if [ "$mode" = probe ]; then
   echo "== trtexec"; command -v "$trtexec" >/dev/null 2>&1 && "$trtexec" --help 2>&1 | head -n 5
   echo "== tegrastats"; command -v tegrastats || echo missing
   echo "== stdbuf"; command -v stdbuf || echo missing
-  echo "== nvpmodel"; nvpmodel -q 2>&1 || echo unavailable
+  echo "== nvpmodel"; nvpmodel -q 2>&1 || sudo -n nvpmodel -q 2>&1 || echo unavailable
   echo "== jetson_clocks"
   out=$(jetson_clocks --show 2>&1) || out=$(sudo -n jetson_clocks --show 2>&1) || out=unavailable
   printf '%s\n' "$out"
@@ -257,7 +257,13 @@ class TrtexecSshProfiler(Profiler):
     def _read_board_state(self, board: _Board, sections: dict[str, str]) -> None:
         env = board.environment
         env["tensorrt_version"] = str(board.version)
-        env.update(parse_nvpmodel(sections.get("nvpmodel", "")))
+        mode = parse_nvpmodel(sections.get("nvpmodel", ""))
+        env.update(mode)
+        if not mode:
+            board.warnings.append(
+                f"the power mode of {board.device.name} is unknown (`nvpmodel -q` failed): "
+                "results from different modes are not comparable"
+            )
         clocks = parse_jetson_clocks(sections.get("jetson_clocks", ""))
         env.update(clocks)
         if clocks.get("clocks_locked") is not True:

@@ -77,10 +77,14 @@ def test_latency_and_energy_on_each_standin_board(make_board, tiny_onnx, trt, fa
 
 def test_unlocked_clocks_warn_and_energy_can_be_skipped(make_board, tiny_onnx):
     board = make_board("10.3.0", "orin", locked=False)
-    with pytest.warns(UserWarning, match="jetson_clocks"):
+    (board.state / "nvpmodel_fails").touch()
+    with pytest.warns(UserWarning) as caught:
         m = profile(str(tiny_onnx), get_device(board.name, board.catalog), SETTINGS,
                     profiler=_profiler(energy=False))
-    assert m.environment["clocks_locked"] is False
+    messages = " ".join(str(w.message) for w in caught)
+    assert "sudo jetson_clocks" in messages and "power mode" in messages
+    assert m.environment["clocks_locked"] is False and "power_mode" not in m.environment
+    assert len(m.environment["warnings"]) == 2
     assert m.energy_mj is None and m.idle_energy_mj is None and "energy" not in m.environment
     assert board.calls("tegrastats") == []
     assert board.leftovers() == []

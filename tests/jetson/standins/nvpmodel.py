@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from _common import BOARD, log_call
+from _common import BOARD, STATE, log_call
 
 
 def main(argv: list[str]) -> int:
     log_call("nvpmodel", argv)
+    if (STATE / "nvpmodel_fails").exists():
+        print("NVPM ERROR: failed to read PARAM", file=sys.stderr)
+        return 1
     if "-q" in argv:
         if BOARD == "tx2":
             print("NV Power Mode: MAXN\n0")
