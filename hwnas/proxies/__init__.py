@@ -1,0 +1,42 @@
+"""Zero-cost proxies (accuracy estimates from untrained networks) and the learned ensemble."""
+
+from __future__ import annotations
+
+from hwnas.proxies._base import Proxy, ProxyError, ProxyResult, Subject
+from hwnas.proxies._cache import ScoreCache
+from hwnas.proxies._data import (
+    CifarData,
+    DataSource,
+    DigitsData,
+    ImageFolderData,
+    default_data,
+    open_data_dir,
+    resolve_data,
+)
+from hwnas.proxies._ensemble import AccuracyEstimator
+from hwnas.proxies._evaluate import rank_correlations, read_labels
+from hwnas.proxies._registry import PROXIES, create_proxy, list_proxies
+from hwnas.proxies._score import resolve_proxies, score_architectures
+
+__all__ = [
+    "PROXIES",
+    "AccuracyEstimator",
+    "CifarData",
+    "DataSource",
+    "DigitsData",
+    "ImageFolderData",
+    "Proxy",
+    "ProxyError",
+    "ProxyResult",
+    "ScoreCache",
+    "Subject",
+    "create_proxy",
+    "default_data",
+    "list_proxies",
+    "open_data_dir",
+    "rank_correlations",
+    "read_labels",
+    "resolve_data",
+    "resolve_proxies",
+    "score_architectures",
+]

@@ -1,0 +1,27 @@
+"""The registry of zero-cost proxies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hwnas.core import Registry
+from hwnas.proxies._base import Proxy
+
+PROXIES: Registry[Proxy] = Registry("proxies", base=Proxy)
+
+
+def _load_builtins() -> None:
+    from hwnas.proxies import _forward, _gradient, _size  # noqa: F401  (register on import)
+
+
+PROXIES.add_builtin_loader(_load_builtins)
+
+
+def list_proxies(pattern: str = "*") -> list[str]:
+    """Names of registered proxies matching a glob."""
+    return PROXIES.list(pattern)
+
+
+def create_proxy(name: str | Proxy, **options: Any) -> Proxy:
+    """A proxy by name, built with `options` (e.g. batch_size); an instance passes through."""
+    return PROXIES.resolve(name, **options)

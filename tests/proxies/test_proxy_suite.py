@@ -1,0 +1,63 @@
+"""The shared proxy suite: every registered proxy, on a tiny module and an nb201 cell."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from hwnas.proxies import ProxyResult, create_proxy, list_proxies
+
+ALL = list_proxies()
+CHEAP_ARCH = "|avg_pool_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|skip_connect~1|avg_pool_3x3~2|"
+
+
+def test_registry_holds_the_issue_proxies() -> None:
+    required = {"synflow", "jacob_cov", "snip", "grad_norm", "fisher", "grasp", "params",
+                "flops", "zen", "meco", "naswot"}
+    assert required <= set(ALL)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_proxy_on_module_is_finite_timed_and_deterministic(name: str, tiny_net) -> None:
+    proxy = create_proxy(name, batch_size=8)
+    before = {k: v.clone() for k, v in tiny_net.state_dict().items()}
+    first = proxy.score(tiny_net, seed=3)
+    second = proxy.score(tiny_net, seed=3)
+    assert isinstance(first, ProxyResult)
+    assert first.proxy == name and first.seconds >= 0 and math.isfinite(first.value)
+    assert first.value == second.value
+    for key, value in tiny_net.state_dict().items():  # the caller's module is left alone
+        assert torch.equal(value, before[key]), key
+    assert (first.data.startswith("sklearn-digits")) == proxy.uses_images
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_proxy_on_nb201_architecture(name: str) -> None:
+    proxy = create_proxy(name, batch_size=4)
+    result = proxy.score(CHEAP_ARCH, seed=0, space="nb201")
+    again = proxy.score(CHEAP_ARCH, seed=0, space="nb201")
+    assert result.value == again.value
+    assert result.arch_id is not None and len(result.arch_id) == 16
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n not in ("params", "flops")])
+def test_seed_changes_weights_or_batch(name: str) -> None:
+    proxy = create_proxy(name, batch_size=4)
+    values = {proxy.score(CHEAP_ARCH, seed=s, space="nb201").value for s in (0, 1, 2)}
+    assert len(values) > 1
+
+
+def test_unknown_proxy_lists_known_ones() -> None:
+    from hwnas.core import UnknownPluginError
+
+    with pytest.raises(UnknownPluginError, match="synflow"):
+        create_proxy("synflo")
+
+
+def test_architecture_without_space_says_how_to_fix() -> None:
+    from hwnas.core import ConfigError
+
+    with pytest.raises(ConfigError, match="space='nb201'"):
+        create_proxy("params").score(CHEAP_ARCH)
