@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+import re
 import shlex
 import tarfile
 import warnings
@@ -354,17 +355,7 @@ class TrtexecSshProfiler(Profiler):
                 "hand to see why (it may need root for the power monitors)"
             )
         check_cadence(samples, self.interval_ms)
-        index = first_report_line(lines)
-        if index is None:
-            raise TrtexecOutputError(
-                "cannot place the timed window: no report line in trtexec's log"
-            )
-        end = stamps[index]
-        start = end - walltime_s
-        if start < marks.get("trtexec_start", -math.inf) or "idle_end" not in marks:
-            raise TegrastatsError(
-                "the timed window does not fall inside the trtexec run (clock stamps garbled?)"
-            )
+        start, end = timed_window(stamps, lines, walltime_s, marks)
         rail = str(board.rail)
         active = window_energy(samples, rail, start, end)
         idle_samples = [s for s in samples if s.time_s <= marks["idle_end"]]
@@ -418,6 +409,38 @@ class TrtexecSshProfiler(Profiler):
 
 
 # --- helpers ------------------------------------------------------------------------------
+def timed_window(
+    stamps: list[float], lines: list[str], walltime_s: float, marks: dict[str, float]
+) -> tuple[float, float]:
+    """(start, end) of trtexec's timing loop in board time, from its stamped log.
+
+    It ends when trtexec prints its first report line and lasts `walltime_s`. If the
+    `Starting inference` line arrived after that start, trtexec's output was buffered
+    and the stamps say nothing about timing: fail rather than integrate the wrong window.
+    """
+    index = first_report_line(lines)
+    if index is None:
+        raise TrtexecOutputError("cannot place the timed window: no report line in trtexec's log")
+    end = stamps[index]
+    start = end - walltime_s
+    if "idle_end" not in marks or start < marks.get("trtexec_start", -math.inf):
+        raise TegrastatsError(
+            "the timed window does not fall inside the trtexec run (clock stamps garbled?)"
+        )
+    started = next((i for i, line in enumerate(lines[:index])
+                    if _strip_log_prefix(line).startswith("Starting inference")), None)
+    if started is not None and stamps[started] > start + 0.05:
+        raise TegrastatsError(
+            "trtexec's output reached the board's log late (it was buffered), so the timed "
+            "window cannot be placed; install coreutils' stdbuf on the board"
+        )
+    return start, end
+
+
+def _strip_log_prefix(line: str) -> str:
+    return re.sub(r"^\s*(?:\[[^\]]*\]\s*)*", "", line)
+
+
 def _read(path: str) -> bytes:
     from pathlib import Path
 

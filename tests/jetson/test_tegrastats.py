@@ -171,3 +171,32 @@ def test_catalog_board_rails_exist_in_each_boards_output(device, line, expected_
 
     rail = get_device(device).properties["board_rail"]
     assert rail_power_mw(PowerSample(0.0, parse_rails(line)), rail) == expected_mw
+
+
+# --- placing trtexec's timed window in board time -------------------------------------------
+def _stamped_run(start_line_at: float):
+    lines = ["&&&& RUNNING TensorRT.trtexec [TensorRT v100300] # trtexec",
+             "[11/26/2026-01:02:03] [I] Starting inference",
+             "[11/26/2026-01:02:06] [I] Warmup completed 10 queries over 200 ms",
+             "[11/26/2026-01:02:06] [I] Timing trace has 2000 queries over 3 s"]
+    stamps = [100.0, start_line_at, 103.3, 103.3]
+    return stamps, lines
+
+
+def test_the_timed_window_ends_at_the_first_report_line():
+    from hwnas.profilers._tensorrt_remote import timed_window
+
+    stamps, lines = _stamped_run(100.1)
+    marks = {"idle_end": 99.5, "trtexec_start": 99.9, "trtexec_end": 103.5}
+    assert timed_window(stamps, lines, 3.0, marks) == pytest.approx((100.3, 103.3))
+
+
+def test_buffered_trtexec_output_cannot_place_the_window():
+    from hwnas.profilers._tensorrt_remote import timed_window
+
+    stamps, lines = _stamped_run(103.29)  # every line arrived at the end: buffered
+    marks = {"idle_end": 99.5, "trtexec_start": 99.9, "trtexec_end": 103.5}
+    with pytest.raises(TegrastatsError, match="buffered"):
+        timed_window(stamps, lines, 3.0, marks)
+    with pytest.raises(TegrastatsError, match="inside the trtexec run"):
+        timed_window(*_stamped_run(100.1), 5.0, marks)  # a walltime longer than the run
