@@ -78,7 +78,9 @@ def hvi_2d_many(front: np.ndarray, points: np.ndarray, reference: np.ndarray) ->
 class CoEvolution(Strategy):
     """LLM/knowledge-base co-evolution in latency bands with surrogate screening.
 
-    Options: `init_fraction` (0.1 of each band's share sampled at random first), `step`
+    Options: `guaranteed` (0.5: the part of the band budget spread evenly over the bands;
+    the rest follows each band's share of the overall front), `init_fraction` (0.1 of each
+    band's even share sampled at random first), `step`
     (4 evaluations per band per round), `distill_fraction` (0.1 of the budget for the
     cross-band step), `kappa` (1.0, optimism of the screen), `elites` (8 per band),
     `llm_proposals` (4 asked of the LLM per band per round), `members` (4 surrogates).
@@ -89,11 +91,13 @@ class CoEvolution(Strategy):
 
     def __init__(self, init_fraction: float = 0.1, step: int = 4, distill_fraction: float = 0.1,
                  kappa: float = 1.0, elites: int = 8, llm_proposals: int = 4, members: int = 4,
-                 reference: float = 1.1, pool_random: int = 40, **options: Any) -> None:
+                 reference: float = 1.1, pool_random: int = 40, guaranteed: float = 0.5,
+                 **options: Any) -> None:
         super().__init__(init_fraction=init_fraction, step=step, distill_fraction=distill_fraction,
                          kappa=kappa, elites=elites, llm_proposals=llm_proposals,
                          members=members, reference=reference, pool_random=pool_random,
-                         **options)
+                         guaranteed=guaranteed, **options)
+        self.guaranteed = float(guaranteed)
         self.reference = float(reference)
         self.pool_random = int(pool_random)
         self.init_fraction = float(init_fraction)
@@ -120,11 +124,16 @@ class CoEvolution(Strategy):
         bands = context.bands
         budget = context.budget
         self.distill_budget = int(round(self.distill_fraction * budget)) if bands > 1 else 0
-        self.share = spread(budget - self.distill_budget, bands)
-        self.init = [min(s, max(2, int(round(self.init_fraction * s)))) for s in self.share]
+        band_total = budget - self.distill_budget
+        even = spread(band_total, bands)
+        self.floor = spread(int(round(self.guaranteed * band_total)), bands)
+        self.flexible = band_total - sum(self.floor)
+        self.share = list(self.floor)  # grows with each band's part of the front
+        self.init = [min(s, max(2, int(round(self.init_fraction * s)))) for s in even]
+        self.floor = [max(f, i) for f, i in zip(self.floor, self.init, strict=True)]
         self.spent = [0] * bands
         self.distill_spent = 0
-        steps = max(1, sum(self.share) - sum(self.init))
+        steps = max(1, band_total - sum(self.init))
         rounds = max(1, math.ceil(steps / (bands * self.step)))
         self.distill_step = max(1, math.ceil(self.distill_budget / rounds)) if self.distill_budget else 0
         self.features = FeatureCache(context.space, context.band_feature)
@@ -142,6 +151,7 @@ class CoEvolution(Strategy):
         for band in range(context.bands):
             if self.spent[band] < self.init[band]:
                 return ("init", band)
+        self._update_shares(context)
         order: list[tuple[str, int | None]] = [("band", b) for b in range(context.bands)]
         if self.distill_budget:
             order.append(("distill", None))
@@ -155,6 +165,17 @@ class CoEvolution(Strategy):
             if kind == "distill" and self.distill_spent < self.distill_budget:
                 return (kind, band)
         return ("free", None)
+
+    def _update_shares(self, context: SearchContext) -> None:
+        """Each band keeps its guaranteed floor; the flexible part of the budget follows
+        the bands' shares of the overall front (plus one, so no band is starved)."""
+        counts = [1] * context.bands
+        for evaluation in context.front():
+            if evaluation.candidate.band is not None:
+                counts[evaluation.candidate.band] += 1
+        total = sum(counts)
+        self.share = [f + int(self.flexible * c / total) for f, c in zip(self.floor, counts,
+                                                                         strict=True)]
 
     def propose(self, context: SearchContext, count: int) -> list[Proposal]:
         self._task = kind, band = self._next_task(context)

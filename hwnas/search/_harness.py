@@ -146,6 +146,7 @@ class SearchContext:
         self.evaluations = 0  # counted against the budget
         self.failed = 0
         self.screened_only = 0
+        self.replayed = 0  # evaluations answered from the store on resume
         self.evaluated: list[Evaluation] = []
         self.seen_keys: set[str] = set()
         self.rejections: Counter[str] = Counter()
@@ -281,9 +282,7 @@ class SearchContext:
         for objective_index, source in sorted(stage.items(), key=lambda kv: COST_RANK[kv[1].kind]):
             values: list[SourceValue] = [SourceValue(None, "skipped: an earlier objective failed")] * len(archs)
             if alive:
-                executor = self.executor if source.kind in ("profile", "proxy") else None
-                got = (executor.values(source, [archs[i] for i in alive]) if executor
-                       else source.values([archs[i] for i in alive]))
+                got = self.executor.values(source, [archs[i] for i in alive])
                 for i, value in zip(alive, got, strict=True):
                     values[i] = value
             out[objective_index] = values
@@ -378,6 +377,7 @@ class SearchContext:
         self.seen_keys.add(key)
         self._by_key[key] = evaluation
         self.evaluated.append(evaluation)
+        self.replayed += evaluation.replayed
         if evaluation.counted:
             self.evaluations += 1
         else:
@@ -640,6 +640,7 @@ def _execute(config: SearchConfig, store: Any, strategy: Strategy,
             summary["llm_usage"] = llm.usage()
         if hasattr(strategy, "llm_stats"):
             summary["llm_proposals"] = dict(strategy.llm_stats)
+        summary["replayed"] = context.replayed
         summary["band_rejections"] = {f"{band}:{reason}": count for (band, reason), count
                                       in sorted(context.band_rejections.items())}
         store.log_event("finished", summary)

@@ -152,12 +152,9 @@ def build_partition(
 
 
 def _balanced_edges(values: np.ndarray, bands: int) -> tuple[float, ...]:
-    """Quantile edges; with ties (a discrete feature), cut between distinct values instead,
-    each cut where the cumulative share is closest to i/K."""
+    """Quantile edges that never split tied values: each cut falls midway between two
+    neighbouring distinct values, where the cumulative share is closest to i/K."""
     distinct, counts = np.unique(values, return_counts=True)
-    if len(distinct) > 50:
-        quantiles = np.quantile(values, [i / bands for i in range(1, bands)])
-        return tuple(sorted(set(float(q) for q in quantiles)))
     cumulative = np.cumsum(counts) / counts.sum()
     cuts = set()
     for i in range(1, bands):
