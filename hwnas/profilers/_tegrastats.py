@@ -18,12 +18,14 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hwnas.core import DeviceError
 
 _RAIL = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]*) (\d+(?:\.\d+)?)(mW)?/(\d+(?:\.\d+)?)(mW)?(?=\s|$)")
 _STAMPED = re.compile(r"^(\d+(?:[.,]\d+)?) (.*)$")
+_TEMPERATURE = re.compile(r"(?:^|\s)([A-Za-z][A-Za-z0-9_]*)@(-?\d+(?:\.\d+)?)C(?=\s|$)")
+_GPU_CLOCK = re.compile(r"GR3D_FREQ \d+%@\[?([\d,]+)\]?")
 
 
 class TegrastatsError(DeviceError):
@@ -32,10 +34,24 @@ class TegrastatsError(DeviceError):
 
 @dataclass(frozen=True)
 class PowerSample:
-    """One tegrastats line: board time in s and each rail's instantaneous power in mW."""
+    """One tegrastats line: board time in s, each rail's instantaneous power in mW, and
+    what could bias a figure: temperatures (C) and the GPU clock (MHz) where printed."""
 
     time_s: float
     rails_mw: Mapping[str, float]
+    temperatures_c: Mapping[str, float] = field(default_factory=dict)
+    gpu_clock_mhz: float | None = None
+
+
+def parse_thermal(line: str) -> tuple[dict[str, float], float | None]:
+    """Temperatures (`GPU@46.5C`; -256 means the sensor is off) and the GPU clock
+    (`GR3D_FREQ 12%@[305]` on Orin, `GR3D_FREQ 12%@1300` on older boards)."""
+    temperatures = {
+        name: float(value) for name, value in _TEMPERATURE.findall(line) if float(value) > -200
+    }
+    clock = _GPU_CLOCK.search(line)
+    mhz = max(float(v) for v in clock.group(1).split(",")) if clock else None
+    return temperatures, mhz
 
 
 def parse_rails(line: str) -> dict[str, float]:
@@ -74,7 +90,9 @@ def parse_stamped_log(text: str) -> list[PowerSample]:
                 f"{sorted(samples[0].rails_mw)} (garbled output)"
             )
         if rails:
-            samples.append(PowerSample(float(match.group(1).replace(",", ".")), rails))
+            temperatures, gpu_clock = parse_thermal(body)
+            samples.append(PowerSample(float(match.group(1).replace(",", ".")), rails,
+                                       temperatures, gpu_clock))
     return samples
 
 
@@ -197,3 +215,18 @@ def parse_jetson_clocks(text: str) -> dict[str, object]:
     if emc is not None:
         parts["emc_clock_locked"] = emc
     return {"clocks_locked": all(parts.values()), **parts}
+
+
+def window_conditions(samples: Sequence[PowerSample], start_s: float, end_s: float) -> dict:
+    """Hottest reading per sensor and the GPU clock range inside [start_s, end_s]."""
+    inside = [s for s in samples if start_s <= s.time_s <= end_s]
+    hottest: dict[str, float] = {}
+    for sample in inside:
+        for name, value in sample.temperatures_c.items():
+            hottest[name] = max(value, hottest.get(name, value))
+    clocks = [s.gpu_clock_mhz for s in inside if s.gpu_clock_mhz is not None]
+    out: dict[str, object] = {"max_temperature_c": hottest}
+    if clocks:
+        out["gpu_clock_mhz_min"] = min(clocks)
+        out["gpu_clock_mhz_max"] = max(clocks)
+    return out

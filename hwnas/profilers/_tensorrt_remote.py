@@ -46,6 +46,7 @@ from hwnas.profilers._tegrastats import (
     parse_nvpmodel,
     parse_stamped_log,
     rail_power_mw,
+    window_conditions,
     window_energy,
 )
 from hwnas.profilers._trtexec import (
@@ -380,6 +381,15 @@ class TrtexecSshProfiler(Profiler):
             "energy_per_input_mj": board.energy_mj / board.settings.batch_size,
             "tegrastats_interval_ms": self.interval_ms,
         }
+        conditions = window_conditions(samples, start, end)
+        board.environment["thermal"] = conditions
+        low, high = conditions.get("gpu_clock_mhz_min"), conditions.get("gpu_clock_mhz_max")
+        if low is not None and high is not None and high > 0 and (high - low) / high > 0.05:
+            board.warnings.append(
+                f"the GPU clock of {board.device.name} moved between {low:.0f} and {high:.0f} "
+                "MHz during the timed window (DVFS or thermal throttling): lock the clocks "
+                "with `sudo jetson_clocks` and let the board cool"
+            )
 
     # --- report and clean up ------------------------------------------------------------
     def _environment(self, handle: _Board) -> dict[str, Any]:

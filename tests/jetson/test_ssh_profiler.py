@@ -66,6 +66,9 @@ def test_latency_and_energy_on_each_standin_board(make_board, tiny_onnx, trt, fa
     assert env["energy"]["idle_power_mw"] == pytest.approx(idle_mw, rel=0.02)
     assert env["energy"]["window_samples"] >= 10
     assert env["power_mode"] == ("MAXN" if family == "tx2" else "15W")
+    assert env["thermal"]["max_temperature_c"]["GPU"] == (41.0 if family == "tx2" else 52.25)
+    if family == "orin":  # JetPack 4 prints no GPU clock without root; Orin does
+        assert env["thermal"]["gpu_clock_mhz_min"] == env["thermal"]["gpu_clock_mhz_max"] == 624
     assert env["clocks_locked"] is True and "warnings" not in env
     trtexec_calls = board.calls("trtexec")
     assert len(trtexec_calls) == 2 and "--help" in trtexec_calls[0]  # probe, then one run
@@ -110,6 +113,16 @@ def test_a_dynamic_batch_model_gets_its_shape_and_a_fixed_one_must_match(make_bo
     with pytest.raises(ConfigError, match="fixed batch of 1"):
         profile(source, device, ProfileSettings(batch_size=4), profiler=_profiler())
     assert len(board.calls("trtexec")) == 2  # the fixed-batch model never reached the board
+
+
+def test_a_gpu_clock_that_moves_during_the_window_is_flagged(make_board, tiny_onnx):
+    board = make_board("10.3.0", "orin", locked=False)
+    with pytest.warns(UserWarning) as caught:
+        m = profile(str(tiny_onnx), get_device(board.name, board.catalog), SETTINGS,
+                    profiler=_profiler())
+    assert any("moved between 306 and 624 MHz" in str(w.message) for w in caught)
+    assert m.environment["thermal"]["gpu_clock_mhz_min"] == 306
+    assert m.energy_mj is not None and board.leftovers() == []
 
 
 def test_a_failed_build_is_an_error_and_cleans_up(make_board, tiny_onnx):

@@ -200,3 +200,14 @@ def test_buffered_trtexec_output_cannot_place_the_window():
         timed_window(stamps, lines, 3.0, marks)
     with pytest.raises(TegrastatsError, match="inside the trtexec run"):
         timed_window(*_stamped_run(100.1), 5.0, marks)  # a walltime longer than the run
+
+
+def test_temperatures_and_gpu_clock_are_read_and_sensors_off_are_skipped():
+    from hwnas.profilers._tegrastats import parse_thermal
+
+    temperatures, clock = parse_thermal(AGX_ORIN.replace("CPU@44.562C", "CPU@44.562C CV0@-256C"))
+    assert temperatures == {"CPU": 44.562, "Tboard": 32.0} and clock == 0.0
+    temperatures, clock = parse_thermal(ORIN_NANO)
+    assert temperatures["tj"] == 47.75 and clock == 305.0
+    assert parse_thermal(TX2)[1] is None  # "GR3D_FREQ 0%": no clock without root
+    assert parse_thermal(TX2.replace("GR3D_FREQ 0%", "GR3D_FREQ 12%@1300"))[1] == 1300.0
