@@ -209,6 +209,12 @@ class TrtexecSshProfiler(Profiler):
         onnx = model.onnx_bytes(settings.batch_size)
         shapes = _static_shapes(onnx, settings.batch_size)
         properties = dict(device.properties)
+        if self.energy and not properties.get("board_rail"):
+            raise ConfigError(
+                f"device {device.name!r} has no properties.board_rail, the tegrastats rail to "
+                "integrate for energy (VDD_IN on Orin Nano/NX and TX2); add it to the catalog "
+                "entry or profile with energy=False"
+            )
         tmp_root = str(properties.get("remote_tmp_dir", "/tmp"))
         made = ssh.run(["mktemp", "-d", f"{tmp_root.rstrip('/')}/hwnas-XXXXXXXX"], 30.0,
                        "creating a temporary folder on the board")
@@ -270,8 +276,8 @@ class TrtexecSshProfiler(Profiler):
         env.update(clocks)
         if clocks.get("clocks_locked") is not True:
             why = ("not locked" if clocks.get("clocks_locked") is False
-                   else "unknown (jetson_clocks --show needs root: allow `sudo -n jetson_clocks` "
-                        "for the SSH user)")
+                   else "unknown (`jetson_clocks --show` needs root: allow the SSH user to run it "
+                        "with sudo and no password, see docs/jetson.md)")
             board.warnings.append(
                 f"clocks on {board.device.name} are {why}: latency and energy may drift with "
                 "DVFS; run `sudo nvpmodel -m 0 && sudo jetson_clocks` on the board"
@@ -282,12 +288,6 @@ class TrtexecSshProfiler(Profiler):
                     f"tegrastats is not on {board.device.name}'s PATH, so energy cannot be "
                     "measured: install L4T's tegrastats (part of nvidia-l4t-tools) or profile "
                     "with energy=False"
-                )
-            if not board.rail:
-                raise ConfigError(
-                    f"device {board.device.name!r} has no properties.board_rail, the tegrastats "
-                    "rail to integrate for energy (VDD_IN on Orin Nano/NX and TX2); add it to "
-                    "the catalog entry or profile with energy=False"
                 )
             if sections.get("stdbuf", "missing").strip() == "missing":
                 board.warnings.append("stdbuf is missing on the board: tegrastats lines may be "
@@ -305,6 +305,8 @@ class TrtexecSshProfiler(Profiler):
         return samples, ci <= settings.ci_fraction, round(ci, 5)
 
     def _run(self, handle: _Board, iterations: int) -> list[float]:
+        """One trtexec run on the board (>= `iterations` queries, >= duration_s); returns
+        the per-query host latencies in ms and records summary, percentiles and energy."""
         board = handle
         settings = board.settings
         duration = max(1, min(self.duration_s, int(math.floor(settings.max_seconds))))
@@ -318,7 +320,7 @@ class TrtexecSshProfiler(Profiler):
                 f"{board.directory}/calibration.cache" if self.calibration_cache else None
             ),
         )
-        board.environment["trtexec_flags"] = flags
+        board.environment["trtexec_flags"] = [f.replace(board.directory, "$TMP") for f in flags]
         idle = self.idle_s if board.energy else 0.0
         budget = board.step_timeout_s + idle + duration + warmup_ms / 1000.0 + 5.0
         board.ssh.run(

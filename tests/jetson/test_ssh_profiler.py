@@ -141,6 +141,14 @@ def test_a_rail_the_board_lacks_is_a_clear_error(make_board, tiny_onnx):
     assert board.leftovers() == []
 
 
+def test_energy_without_a_board_rail_fails_before_touching_the_board(make_board, tiny_onnx):
+    board = make_board("10.3.0", "orin", properties={"board_rail": ""})
+    with pytest.raises(ConfigError, match="board_rail"):
+        profile(str(tiny_onnx), get_device(board.name, board.catalog), SETTINGS,
+                profiler=_profiler())
+    assert board.calls("trtexec") == [] and board.leftovers() == []
+
+
 def test_a_dropped_connection_is_retried_once(make_board, tiny_onnx):
     board = make_board("10.3.0", "orin")
     (board.state / "drop_once").touch()  # the stand-in kills its sshd session once
