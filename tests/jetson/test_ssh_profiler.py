@@ -258,6 +258,16 @@ def test_a_catalog_jetson_without_a_host_says_what_to_add(tiny_onnx):
         profile(str(tiny_onnx), "jetson-orin-nano", SETTINGS, profiler=_profiler())
 
 
+def test_a_family_name_resolves_to_its_single_board_or_lists_the_choices(make_board):
+    from hwnas.devices import load_catalog
+
+    board = make_board("10.3.0", "orin")
+    catalog = load_catalog(board.catalog)
+    assert catalog.get("jetson-loopback").name == board.name
+    with pytest.raises(DeviceError, match="jetson-agx-orin, jetson-orin-nano, jetson-tx2"):
+        catalog.get("jetson")
+
+
 def test_the_local_path_needs_tensorrt_and_says_so(tiny_onnx):
     if create_profiler("tensorrt").unavailable_reason() is None:
         pytest.skip("TensorRT and a GPU are present here")
