@@ -32,6 +32,9 @@ def main() -> None:
     parser.add_argument("--ks", default="20,50,100")
     parser.add_argument("--cache", default=str(ROOT / ".hwnas-cache/proxies/benchmark.sqlite"))
     parser.add_argument("--score-only", action="store_true", help="fill the cache and stop")
+    parser.add_argument("--reverse", action="store_true",
+                        help="with --score-only: score from the last architecture backwards "
+                        "(a second worker that meets the first one through the cache)")
     args = parser.parse_args()
 
     import torch
@@ -58,10 +61,13 @@ def main() -> None:
             print(f"  scored {done}/{total} architectures ({elapsed:.0f} s)", file=sys.stderr,
                   flush=True)
 
+    if args.score_only:
+        order = archs[::-1] if args.reverse else archs
+        score_architectures(order, proxies, data=data, seed=args.seed, space="nb201",
+                            cache=args.cache, progress=progress)
+        return
     scores = score_architectures(archs, proxies, data=data, seed=args.seed, space="nb201",
                                  cache=args.cache, progress=progress)
-    if args.score_only:
-        return
     report(args, sample, scores, proxies, data, table_path)
 
 
@@ -94,7 +100,8 @@ def report(args, sample, scores, proxies, data, table_path) -> None:  # noqa: AN
         proxy_rho[name] = {t: rank_correlations(values, sample[c])["spearman"]
                            for t, c in TARGETS.items()}
         per_arch = statistics.fmean(row[name].seconds for row in scores)
-        print(f"{name:<26}{per_arch:>8.3f}" + "".join(f"{proxy_rho[name][t]:>16.3f}" for t in TARGETS))
+        cells = "".join(f"{proxy_rho[name][t]:>16.3f}" for t in TARGETS)
+        print(f"{name:<26}{per_arch:>8.3f}{cells}")
     vote_members = [n for n in ("synflow", "jacob_cov", "snip") if n in names]
     if vote_members:
         from scipy.stats import rankdata
@@ -148,7 +155,8 @@ def report(args, sample, scores, proxies, data, table_path) -> None:  # noqa: AN
         "threads": args.threads,
         "proxy_spearman": {n: {t: round(v, 4) for t, v in r.items()} for n, r in proxy_rho.items()},
         "ensemble_spearman_median": {
-            k: {t: round(v["spearman_median"], 4) for t, v in r.items()} for k, r in ensemble.items()
+            k: {t: round(v["spearman_median"], 4) for t, v in r.items()}
+            for k, r in ensemble.items()
         },
     }
     print(json.dumps(summary))

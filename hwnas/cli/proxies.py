@@ -129,7 +129,11 @@ def score_command(
     names = [p.name for p in proxies]
 
     def render() -> None:
-        console.print(f"data: {data.description}", highlight=False)
+        for proxy_instance in proxies:
+            console.print(f"{proxy_instance.name} saw: {proxy_instance.data_label(data)}",
+                          highlight=False, markup=False)
+        if any(p.uses_images for p in proxies):
+            console.print(f"images: {data.description}", highlight=False, markup=False)
         print_table("proxy values", ["arch", *names],
                     [(a.string, *(f"{row[n].value:.4g}" for n in names))
                      for a, row in zip(chosen, results, strict=True)])
@@ -203,8 +207,9 @@ def eval_command(
             document["ensemble"]["saved"] = str(estimator.save(save))  # type: ignore[index]
 
     def render() -> None:
-        console.print(f"{count} architectures of {table_path}, metric {metric}", highlight=False)
-        console.print(f"proxy images: {data.description}", highlight=False)
+        console.print(f"{count} architectures of {table_path}, metric {metric}",
+                      highlight=False, markup=False)
+        console.print(f"proxy images: {data.description}", highlight=False, markup=False)
         result_rows = [(n, f"{r['spearman']:.3f}", f"{r['kendall']:.3f}",
                         f"{r['seconds_per_arch']:.3f}")
                        for n, r in document["proxies"].items()]  # type: ignore[union-attr]
@@ -253,7 +258,7 @@ def fit_command(
                 "manifest": estimator.manifest}
     emit(document, output_format, lambda: console.print(
         f"saved ensemble over {len(estimator.proxies)} proxies, trained on {len(rows)} rows of "
-        f"{table_path} ({metric}), to {saved}", highlight=False))
+        f"{table_path} ({metric}), to {saved}", highlight=False, markup=False))
 
 
 @proxies_app.command("predict")
@@ -267,7 +272,8 @@ def predict_command(
 ) -> None:
     """Predicted accuracy rank (mean and std over the boosters) of architectures.
 
-    Example: hwnas proxies predict model/ '|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|'
+    Example: hwnas proxies predict model/
+    '|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|'
     """
     from hwnas.proxies._ensemble import AccuracyEstimator
 

@@ -46,7 +46,8 @@ class ScoreCache:
         """(value, seconds) or None."""
         with self._lock:
             row = self._connection.execute(
-                "SELECT value, seconds FROM proxy_scores WHERE arch_id=? AND proxy_key=? AND seed=?",
+                "SELECT value, seconds FROM proxy_scores "
+                "WHERE arch_id=? AND proxy_key=? AND seed=?",
                 (arch_id, proxy_key, int(seed)),
             ).fetchone()
         return None if row is None else (float(row[0]), float(row[1]))

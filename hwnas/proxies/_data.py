@@ -192,7 +192,9 @@ class ImageFolderData(DataSource):
                     rgb = image.convert("RGB").resize(INPUT_SHAPE[1:][::-1], Image.BILINEAR)
                     images.append(np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1) / 255.0)
             except (OSError, UnidentifiedImageError) as error:
-                raise DataError(f"cannot read image {path} ({error}); remove or replace it") from error
+                raise DataError(
+                    f"cannot read image {path} ({error}); remove or replace it"
+                ) from error
             labels.append(label)
         return np.stack(images), np.asarray(labels)
 
@@ -263,4 +265,6 @@ def resolve_data(data: DataSource | str | Path | None) -> DataSource:
         return data
     if isinstance(data, (str, Path)):
         return open_data_dir(data)
-    raise DataError(f"data must be a folder path, 'digits' or a DataSource, got {type(data).__name__}")
+    raise DataError(
+        f"data must be a folder path, 'digits' or a DataSource, got {type(data).__name__}"
+    )

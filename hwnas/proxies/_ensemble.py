@@ -153,7 +153,9 @@ class AccuracyEstimator:
         if len(archs) != len(accuracies):
             raise ConfigError(f"{len(archs)} architectures but {len(accuracies)} labels")
         if len(archs) < 5:
-            raise ConfigError(f"the ensemble needs at least 5 labelled architectures, got {len(archs)}")
+            raise ConfigError(
+                f"the ensemble needs at least 5 labelled architectures, got {len(archs)}"
+            )
         labels = np.asarray(accuracies, dtype=np.float64)
         if not np.all(np.isfinite(labels)):
             raise DataError("accuracy labels contain NaN or infinite values; drop those rows")
@@ -258,7 +260,9 @@ class AccuracyEstimator:
         except json.JSONDecodeError as error:
             raise DataError(f"{manifest_path} is not valid JSON ({error})") from error
         if manifest.get("format") != FORMAT:
-            raise DataError(f"{path} is not an hwnas proxy ensemble (format {manifest.get('format')!r})")
+            raise DataError(
+                f"{path} is not an hwnas proxy ensemble (format {manifest.get('format')!r})"
+            )
         if manifest.get("format_version") != FORMAT_VERSION:
             raise DataError(
                 f"{path} has format version {manifest.get('format_version')}, this hwnas reads "

@@ -125,17 +125,19 @@ class Grasp(Proxy):
         _check_labels(logits, labels)
         loss = torch.nn.functional.cross_entropy(logits, labels)
         first = torch.autograd.grad(loss, weights, allow_unused=True)
-        first = [torch.zeros_like(w) if g is None else g.detach() for w, g in zip(weights, first)]
+        first = [torch.zeros_like(w) if g is None else g.detach()
+                 for w, g in zip(weights, first, strict=True)]
         loss = torch.nn.functional.cross_entropy(model(images), labels)
         second = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
         inner = sum(
-            (g * f).sum() for g, f in zip(second, first) if g is not None
+            (g * f).sum() for g, f in zip(second, first, strict=True) if g is not None
         )
         if not isinstance(inner, torch.Tensor) or not inner.requires_grad:
             return 0.0
         hessian_grad = torch.autograd.grad(inner, weights, allow_unused=True)
         return float(sum(
-            (-w.detach() * h).sum().item() for w, h in zip(weights, hessian_grad) if h is not None
+            (-w.detach() * h).sum().item()
+            for w, h in zip(weights, hessian_grad, strict=True) if h is not None
         ))
 
 

@@ -59,7 +59,9 @@ def score_architectures(
                 continue
             result = proxy.score_subject(subject, source)
             row[proxy.name] = result
-            new_rows.append((parsed.arch_id, key, seed, parsed.string, result.value, result.seconds))
+            new_rows.append(
+                (parsed.arch_id, key, seed, parsed.string, result.value, result.seconds)
+            )
         if store is not None and new_rows:
             store.put_many(new_rows)
         results.append(row)

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+ARCH = (
+    "|nor_conv_3x3~0|+"
+    "|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
 
 
 def _hwnas(*args: str) -> subprocess.CompletedProcess[str]:

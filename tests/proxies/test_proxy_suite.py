@@ -10,7 +10,10 @@ import torch
 from hwnas.proxies import ProxyResult, create_proxy, list_proxies
 
 ALL = list_proxies()
-CHEAP_ARCH = "|avg_pool_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|skip_connect~1|avg_pool_3x3~2|"
+CHEAP_ARCH = (
+    "|avg_pool_3x3~0|+"
+    "|skip_connect~0|nor_conv_1x1~1|+|none~0|skip_connect~1|avg_pool_3x3~2|"
+)
 
 
 def test_registry_holds_the_issue_proxies() -> None:
@@ -34,19 +37,14 @@ def test_proxy_on_module_is_finite_timed_and_deterministic(name: str, tiny_net) 
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_proxy_on_nb201_architecture(name: str) -> None:
+def test_proxy_on_nb201_architecture_is_deterministic_per_seed(name: str) -> None:
     proxy = create_proxy(name, batch_size=4)
     result = proxy.score(CHEAP_ARCH, seed=0, space="nb201")
     again = proxy.score(CHEAP_ARCH, seed=0, space="nb201")
     assert result.value == again.value
     assert result.arch_id is not None and len(result.arch_id) == 16
-
-
-@pytest.mark.parametrize("name", [n for n in ALL if n not in ("params", "flops")])
-def test_seed_changes_weights_or_batch(name: str) -> None:
-    proxy = create_proxy(name, batch_size=4)
-    values = {proxy.score(CHEAP_ARCH, seed=s, space="nb201").value for s in (0, 1, 2)}
-    assert len(values) > 1
+    if name not in ("params", "flops"):  # another seed: other weights or another batch
+        assert proxy.score(CHEAP_ARCH, seed=1, space="nb201").value != result.value
 
 
 def test_unknown_proxy_lists_known_ones() -> None:

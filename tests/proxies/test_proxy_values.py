@@ -14,8 +14,14 @@ from hwnas.proxies import create_proxy
 from hwnas.spaces import create_space
 
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
-ALL_CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+ALL_SKIP = (
+    "|skip_connect~0|+"
+    "|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
+)
+ALL_CONV = (
+    "|nor_conv_3x3~0|+"
+    "|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+)
 
 
 def _linear_net(first: list[list[float]], second: list[list[float]]) -> nn.Module:
@@ -67,7 +73,9 @@ def test_jacob_cov_of_a_linear_network_by_hand() -> None:
     assert nonlinear > value
 
 
-def _cross_entropy_gradient(weight: np.ndarray, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _cross_entropy_gradient(
+    weight: np.ndarray, images: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
     logits = images @ weight.T
     probabilities = np.exp(logits - logits.max(1, keepdims=True))
     probabilities /= probabilities.sum(1, keepdims=True)
@@ -82,7 +90,8 @@ def test_snip_and_grad_norm_of_a_linear_classifier_by_hand(name: str) -> None:
     net = nn.Sequential(nn.Flatten(), nn.Linear(2, 3, bias=False))
     weight = net[1].weight.detach().double().numpy()
     images, labels = data.batch(8, seed=0)
-    gradient = _cross_entropy_gradient(weight, images.reshape(8, 2).double().numpy(), labels.numpy())
+    flat = images.reshape(8, 2).double().numpy()
+    gradient = _cross_entropy_gradient(weight, flat, labels.numpy())
     expected = np.abs(weight * gradient).sum() if name == "snip" else np.linalg.norm(gradient)
     value = create_proxy(name, batch_size=8).score(net, data=data, seed=0).value
     assert value == pytest.approx(expected, rel=1e-4)
@@ -124,18 +133,18 @@ def test_grasp_matches_a_finite_difference_hessian_product() -> None:
     g = gradient()
     eps = 1e-5
     with torch.no_grad():
-        for w, d in zip(weights, g):
+        for w, d in zip(weights, g, strict=True):
             w.add_(eps * d)
     plus = gradient()
     with torch.no_grad():
-        for w, d in zip(weights, g):
+        for w, d in zip(weights, g, strict=True):
             w.sub_(2 * eps * d)
     minus = gradient()
     with torch.no_grad():
-        for w, d in zip(weights, g):
+        for w, d in zip(weights, g, strict=True):
             w.add_(eps * d)
     expected = sum(float((-w.detach() * (p - m) / (2 * eps)).sum())
-                   for w, p, m in zip(weights, plus, minus))
+                   for w, p, m in zip(weights, plus, minus, strict=True))
     value = create_proxy("grasp", batch_size=8).score(net.float(), data=data, seed=0).value
     assert value == pytest.approx(expected, rel=1e-3, abs=1e-6)
 
