@@ -37,7 +37,8 @@ from hwnas.export._onnx import (
 from hwnas.export._pick import Pick, pick_candidate
 from hwnas.export._weights import (
     copy_to_pruned,
-    load_into_benchmark_network,
+    load_checked,
+    match_layout,
     pruned_key_mapping,
     read_state_dict,
 )
@@ -66,6 +67,34 @@ class ExportResult:
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(self)
+
+
+def prune_is_exact(space: Any, arch: Architecture) -> bool:
+    """True when the pruned network computes exactly the benchmark network's function.
+
+    `prune=True` drops every edge `live_edges` calls dead, including ops that read a node
+    fed only by `none` edges. Skip and pooling of zeros are zero, but ReLU-Conv-BN of
+    zeros is BatchNorm's shift (beta - mean * gamma / sqrt(var + eps)), a per-channel
+    constant that reaches the output. Such cells are exported unpruned.
+    """
+    edges, ops = getattr(space, "edges", None), getattr(space, "ops", None)
+    if edges is None or ops is None:
+        return False
+    genes = space.genes(arch)
+    zero_preserving = {"none", "skip_connect", "avg_pool_3x3"}
+    nodes = 1 + max(t for _, t in edges)
+    nonzero = [True] + [False] * (nodes - 1)  # driven by the input, as live_edges reads it
+    for (source, target), gene in zip(edges, genes, strict=True):
+        if ops[gene] != "none" and nonzero[source]:
+            nonzero[target] = True
+    reaches = [False] * (nodes - 1) + [True]
+    for (source, target), gene in reversed(list(zip(edges, genes, strict=True))):
+        if ops[gene] != "none" and reaches[target]:
+            reaches[source] = True
+    return not any(
+        ops[gene] not in zero_preserving and not nonzero[source] and reaches[target]
+        for (source, target), gene in zip(edges, genes, strict=True)
+    )
 
 
 def parse_input_shape(text: str | Sequence[int]) -> tuple[int, int, int]:
@@ -117,26 +146,31 @@ def export_architecture(
     classes = int(num_classes) if num_classes is not None else space.default_num_classes
     what = f"{arch.string} ({arch.space}, input {shape}, {classes} classes)"
 
-    reference = space.to_torch(arch, shape, classes)
+    full = space.to_torch(arch, shape, classes)
     can_prune = hasattr(space, "live_edges")
-    deployed = space.to_torch(arch, shape, classes, prune=True) if can_prune else reference
-    mapping = pruned_key_mapping(space, arch, deployed) if can_prune else None
+    pruned = space.to_torch(arch, shape, classes, prune=True) if can_prune else None
+    reference = full
     if weights is not None:
         tensors, sha256 = read_state_dict(weights)
-        layout = load_into_benchmark_network(reference, tensors, mapping, what)
+        layout = match_layout(tensors, full, pruned, what)
+        if layout == "pruned":
+            reference = pruned  # the network the user trained: export it as it is
+        load_checked(reference, tensors, what)
         weights_info: dict[str, Any] = {"weights_status": "trained", "weights_file": Path(
             weights).name, "weights_sha256": sha256, "weights_layout": layout}
     else:
-        reinitialize_weights(reference, shape, seed=UNTRAINED_SEED)
+        reinitialize_weights(full, shape, seed=UNTRAINED_SEED)
         weights_info = {
             "weights_status": "untrained",
             "weights_note": f"random weights (seed {UNTRAINED_SEED}), BatchNorm calibrated on "
             "random input: for latency and deployment checks only; train before use",
         }
     reference.eval()
-    if can_prune:
-        copy_to_pruned(reference, deployed, mapping)  # type: ignore[arg-type]
-    deployed.eval()
+    deployed = reference
+    if pruned is not None and reference is full and prune_is_exact(space, arch):
+        copy_to_pruned(full, pruned, pruned_key_mapping(space, arch, pruned))
+        deployed = pruned.eval()
+    is_pruned = pruned is not None and deployed is pruned
 
     data = export_onnx(deployed, shape, opset=opset)
     if simplify:
@@ -150,7 +184,7 @@ def export_architecture(
     labels = {
         "space": arch.space, "arch_string": arch.string, "arch_id": arch.arch_id,
         "input_shape": list(shape), "num_classes": classes, "opset": opset,
-        "pruned": can_prune, "simplified": simplify, "max_abs_error": error,
+        "pruned": is_pruned, "simplified": simplify, "max_abs_error": error,
         "tolerance": tolerance, "hwnas_version": __version__, **weights_info,
         **dict(metadata or {}),
     }
@@ -164,7 +198,7 @@ def export_architecture(
     return ExportResult(
         onnx_path=str(path), architecture=arch, input_shape=shape, num_classes=classes,
         weights_status=weights_info["weights_status"], max_abs_error=error,
-        tolerance=tolerance, pruned=can_prune, simplified=simplify, opset=opset,
+        tolerance=tolerance, pruned=is_pruned, simplified=simplify, opset=opset,
         metadata=read_metadata(data),
     )
 

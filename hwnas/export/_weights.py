@@ -108,50 +108,49 @@ def _examples(keys: set[str]) -> str:
     return ", ".join(listed[:3]) + (", ..." if len(listed) > 3 else "")
 
 
-def load_into_benchmark_network(
-    full_model: torch.nn.Module,
+def match_layout(
     tensors: Mapping[str, torch.Tensor],
-    pruned_mapping: Mapping[str, str] | None,
+    full_model: torch.nn.Module,
+    pruned_model: torch.nn.Module | None,
     what: str,
 ) -> str:
-    """Load `tensors` into the benchmark-layout network; returns the layout found.
+    """`benchmark` or `pruned`: which network the tensors were saved from (else WeightsError)."""
+    given = _required(tensors)
+    expected = _required(full_model.state_dict())
+    if given == expected:
+        return "benchmark"
+    if pruned_model is not None:
+        pruned_expected = _required(pruned_model.state_dict())
+        if given == pruned_expected:
+            return "pruned"
+        if len(pruned_expected ^ given) < len(expected ^ given):
+            expected = pruned_expected
+    missing, unexpected = expected - given, given - expected
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} tensors missing ({_examples(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected ({_examples(unexpected)})")
+    raise WeightsError(
+        f"the weights do not fit {what}: {'; '.join(parts)}; they were saved from another "
+        "architecture or space (export the architecture they were trained for)"
+    )
 
-    A pruned-layout file fills the live modules; the dead ones it lacks feed nothing,
-    so their values cannot change the output.
-    """
+
+def load_checked(model: torch.nn.Module, tensors: Mapping[str, torch.Tensor], what: str) -> None:
+    """Load tensors whose keys fit `model`, checking shapes and finiteness first."""
     import torch
 
-    full_state = full_model.state_dict()
-    given = _required(tensors)
-    if given == _required(full_state):
-        layout, translated = "benchmark", dict(tensors)
-    elif pruned_mapping is not None and given == _required(pruned_mapping):
-        layout = "pruned"
-        translated = {pruned_mapping[k]: v for k, v in tensors.items() if k in pruned_mapping}
-    else:
-        expected = _required(full_state)
-        missing, unexpected = expected - given, given - expected
-        if pruned_mapping is not None:
-            pruned_expected = _required(pruned_mapping)
-            if len(pruned_expected ^ given) < len(expected ^ given):
-                missing, unexpected = pruned_expected - given, given - pruned_expected
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} tensors missing ({_examples(missing)})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected ({_examples(unexpected)})")
-        raise WeightsError(
-            f"the weights do not fit {what}: {'; '.join(parts)}; they were saved from another "
-            "architecture or space (export the architecture they were trained for)"
-        )
-    for key, value in translated.items():
-        target = full_state.get(key)
+    state = model.state_dict()
+    for key, value in tensors.items():
+        target = state.get(key)
         if target is None:
             continue
         if tuple(value.shape) != tuple(target.shape):
             hint = ""
             if key.startswith("classifier."):
-                hint = f"; the file was trained for {value.shape[0]} classes: pass --num-classes {value.shape[0]}"
+                hint = (f"; the file was trained for {value.shape[0]} classes: "
+                        f"pass --num-classes {value.shape[0]}")
             elif key.startswith("stem.0."):
                 hint = (f"; the file was trained for {value.shape[1]} input channels: "
                         "pass --input-shape C,H,W")
@@ -161,9 +160,8 @@ def load_into_benchmark_network(
             )
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise WeightsError(f"weight {key} holds NaN or infinite values; the file is unusable")
-        full_state[key] = value.to(target.dtype)
-    full_model.load_state_dict(full_state, strict=True)
-    return layout
+        state[key] = value.to(target.dtype)
+    model.load_state_dict(state, strict=True)
 
 
 def copy_to_pruned(
