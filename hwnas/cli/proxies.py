@@ -38,8 +38,8 @@ BatchOption = Annotated[
 ]
 TableOption = Annotated[
     str | None,
-    typer.Option("--table", help="CSV with an `arch` column and --metric (default: "
-                 "nb201/accuracy.csv in the benchmark data folder)"),
+    typer.Option("--table", help="CSV with an `arch` column and --metric, or a named table "
+                 "(nb201-accuracy); default: nb201/accuracy.csv in the benchmark data folder"),
 ]
 MetricOption = Annotated[str, typer.Option("--metric", help="label column of the table")]
 

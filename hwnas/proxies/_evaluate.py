@@ -33,9 +33,19 @@ def _finite(value: float) -> float:
 
 
 def read_labels(path: str | Path, metric: str) -> tuple[list[str], list[float]]:
-    """Architecture strings and labels from a CSV with an `arch` column and `metric`."""
+    """Architecture strings and labels from a CSV with an `arch` column and `metric`, or
+    from a table hwnas.benchmarks knows by name (e.g. `nb201-accuracy`)."""
     import pandas as pd
 
+    from hwnas.benchmarks import NAMED_TABLES, open_table
+
+    if str(path) in NAMED_TABLES:
+        table = open_table(str(path))
+        if metric not in table.frame.columns:
+            raise DataError(f"table {path} has no metric {metric!r}; metrics: "
+                            f"{', '.join(map(str, table.frame.columns))}")
+        column = table.frame[metric].dropna()
+        return [str(a) for a in column.index], [float(v) for v in column]
     table_path = Path(path).expanduser()
     if not table_path.is_file():
         raise DataError(f"label table {table_path} not found; pass a CSV with an 'arch' column "

@@ -51,8 +51,7 @@ def test_eval_json_names_data_and_reports_ensemble(data_dir: Path) -> None:
 
 
 def test_fit_then_predict(data_dir: Path, tmp_path: Path) -> None:
-    table = data_dir / "nb201" / "accuracy.csv"
-    fit = _hwnas("fit", str(tmp_path / "m"), "--table", str(table), "--train", "30",
+    fit = _hwnas("fit", str(tmp_path / "m"), "--table", "nb201-accuracy", "--train", "30",
                  "-p", "params", "-p", "flops", "--format", "json")
     assert fit.returncode == 0, fit.stderr
     out = _hwnas("predict", str(tmp_path / "m"), ARCH, "--format", "json")
