@@ -17,10 +17,13 @@ from hwnas.profilers._environment import host_environment, package_versions
 from hwnas.profilers._model import ModelSource, as_model_source
 from hwnas.profilers._settings import PRECISIONS, ProfileSettings
 from hwnas.profilers._stats import median_ci, median_ci_fraction, summarize
+from hwnas.profilers._tvm_rpc import RpcProcess, start_server, start_tracker, stop_process_tree
+from hwnas.profilers._tvm_tune import TuningReport, tune_tvm
 
 __all__ = [
     "PRECISIONS",
     "PROFILERS",
+    "RpcProcess",
     "ModelSource",
     "ProfileSettings",
     "Profiler",
@@ -33,5 +36,10 @@ __all__ = [
     "median_ci_fraction",
     "package_versions",
     "profile",
+    "start_server",
+    "start_tracker",
+    "stop_process_tree",
     "summarize",
+    "TuningReport",
+    "tune_tvm",
 ]

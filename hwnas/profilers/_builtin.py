@@ -5,3 +5,4 @@ from __future__ import annotations
 from hwnas.profilers import _onnxruntime  # noqa: F401
 from hwnas.profilers import _roofline  # noqa: F401
 from hwnas.profilers import _tensorrt  # noqa: F401
+from hwnas.profilers import _tvm  # noqa: F401

@@ -1,0 +1,339 @@
+"""Apache TVM: Relax ONNX frontend, build for the host or a cross target, time locally or
+on a board reached through the TVM RPC tracker.
+
+Untuned TVM code says nothing about deployment (a NAS-Bench-201 network ran ~30x slower
+than ONNX Runtime here), so pass a MetaSchedule tuning database (`hwnas.profilers.
+tune_tvm`): built once per target, shared by every architecture of a space.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hwnas.core import ConfigError, DeviceError, DeviceSpec, import_optional
+from hwnas.profilers._base import PROFILERS, Profiler
+from hwnas.profilers._environment import package_versions
+from hwnas.profilers._model import ModelSource
+from hwnas.profilers._settings import ProfileSettings
+from hwnas.profilers._tvm_rpc import tracker_keys
+
+HOST_TARGET: Mapping[str, Any] = {"kind": "llvm"}
+DEFAULT_CROSS_COMPILER = "aarch64-linux-gnu-gcc"
+MODULE_EQUALITY = "anchor-block"  # fused variants of one conv share its tuning record
+
+
+def import_tvm() -> Any:
+    """`import tvm` (4-5 s), or MissingDependencyError naming the `tvm` extra."""
+    return import_optional("tvm", "tvm", "the tvm profiler")
+
+
+def device_target(device: DeviceSpec, target: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The TVM target of a device: explicit, else its catalog `tvm_target`, else host llvm."""
+    chosen = target or device.properties.get("tvm_target") or HOST_TARGET
+    if not isinstance(chosen, Mapping) or "kind" not in chosen:
+        raise ConfigError(
+            f"TVM target for {device.name} must be a table with a 'kind', e.g. "
+            '{ kind = "llvm", mtriple = "aarch64-linux-gnu", mattr = ["+neon"] }'
+        )
+    return {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()}
+
+
+def is_cross_target(target: Mapping[str, Any]) -> bool:
+    """True when the target's triple is not this host's architecture."""
+    import platform
+
+    triple = str(target.get("mtriple", ""))
+    return bool(triple) and not triple.startswith(platform.machine())
+
+
+def relax_module(onnx_bytes: bytes, target: Any) -> Any:
+    """The ONNX model as a Relax module, legalised and fused (the tuning task form)."""
+    import onnx
+
+    tvm = import_tvm()
+    from tvm import relax
+    from tvm.relax import transform
+    from tvm.relax.frontend.onnx import from_onnx
+
+    mod = from_onnx(onnx.load_from_string(onnx_bytes), keep_params_in_input=False)
+    with target:
+        return tvm.transform.Sequential([
+            transform.DecomposeOpsForInference(),
+            transform.CanonicalizeBindings(),
+            relax.pipeline.zero_pipeline(),
+        ])(mod)
+
+
+def open_database(path: str | Path) -> Any:
+    """The MetaSchedule JSON database in folder `path` (created when absent)."""
+    import_tvm()
+    from tvm.s_tir import meta_schedule as ms
+
+    folder = Path(path).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    return ms.database.JSONDatabase(
+        str(folder / "workloads.json"), str(folder / "tuning_records.json"),
+        module_equality=MODULE_EQUALITY,
+    )
+
+
+def build(onnx_bytes: bytes, target_dict: Mapping[str, Any], database_dir: str | Path | None) -> Any:
+    """Compile for the target: tuned from the database when given, else the default pipeline."""
+    tvm = import_tvm()
+    target = tvm.target.Target(dict(target_dict))
+    mod = relax_module(onnx_bytes, target)
+    if database_dir is not None:
+        from tvm.s_tir import meta_schedule as ms
+
+        return ms.relax_integration.compile_relax(open_database(database_dir), mod, target, None)
+    return tvm.compile(mod, target=target)
+
+
+def export_library(executable: Any, folder: str, target_dict: Mapping[str, Any],
+                   cross_compiler: str | None = None) -> str:
+    """Write the executable as a shared library, cross-compiled for a foreign triple."""
+    path = os.path.join(folder, "model.so")
+    if is_cross_target(target_dict):
+        import shutil
+
+        compiler = cross_compiler or DEFAULT_CROSS_COMPILER
+        if shutil.which(compiler) is None:
+            raise DeviceError(
+                f"cross compiler {compiler} not found; on Debian/Ubuntu run "
+                "`apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross`"
+            )
+        executable.export_library(path, cc=compiler)
+    else:
+        executable.export_library(path)
+    return path
+
+
+@dataclass
+class _Handle:
+    run_timed: Callable[[int], list[float]]
+    reconnect: Callable[[], None] | None
+    target: dict[str, Any]
+    remote: bool
+    tuned: bool
+    build_s: float
+    retries: int = 0
+    keep: list[Any] = field(default_factory=list)
+
+
+def _call_with_timeout(function: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    """Run `function` in a daemon thread; a hung RPC call becomes a DeviceError.
+
+    A daemon thread, not a pool: a call stuck on a dead board's socket must not keep
+    the interpreter from exiting.
+    """
+    result: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+    def target() -> None:
+        try:
+            result.put((True, function()))
+        except BaseException as error:  # handed to the caller's thread
+            result.put((False, error))
+
+    threading.Thread(target=target, daemon=True, name="hwnas-tvm-rpc").start()
+    try:
+        ok, value = result.get(timeout=timeout_s)
+    except queue.Empty:
+        raise DeviceError(f"{what} did not answer within {timeout_s:.0f} s") from None
+    if not ok:
+        raise value
+    return value
+
+
+def check_board(device: DeviceSpec, timeout_s: float) -> None:
+    """Fail fast (before any build) when the tracker is down or the board is not registered."""
+    import socket
+
+    access = device.access
+    where = f"{access.tracker_host}:{access.tracker_port}"
+    try:
+        # TVM's own connect retries for a minute; a refused port is known at once.
+        with socket.create_connection((str(access.tracker_host), int(access.tracker_port)),
+                                      timeout=min(timeout_s, 10.0)):
+            pass
+        keys = _call_with_timeout(
+            lambda: tracker_keys(str(access.tracker_host), int(access.tracker_port)),
+            timeout_s, f"TVM RPC tracker {where}",
+        )
+    except (OSError, RuntimeError) as error:
+        raise DeviceError(
+            f"cannot reach the TVM RPC tracker at {where} ({error}); start it with "
+            f"`python -m tvm.exec.rpc_tracker --host 0.0.0.0 --port {access.tracker_port}`"
+        ) from error
+    if access.rpc_key not in keys:
+        raise DeviceError(
+            f"no board is registered as {access.rpc_key!r} at the tracker {where} "
+            f"(known keys: {', '.join(sorted(keys)) or 'none'}); on the board run "
+            f"`python -m tvm.exec.rpc_server --tracker {where} --key {access.rpc_key}`"
+        )
+
+
+@PROFILERS.register("tvm")
+class TvmProfiler(Profiler):
+    """TVM-compiled latency, on this host or on a board behind a TVM RPC tracker.
+
+    Options: `target` (a TVM target dict; default the device's `tvm_target`, else host
+    llvm), `database` (a MetaSchedule tuning folder: tuned code; None: TVM's default
+    schedules, which are not deployment figures), `number` (inferences averaged in one
+    timed sample). Devices with `access.method = "tvm-rpc"` are reached through
+    `tracker_host:tracker_port` under `rpc_key`; a lost session is retried once, and a
+    board that does not answer within the timeout fails this measurement only.
+    """
+
+    name = "tvm"
+
+    def __init__(self, target: Mapping[str, Any] | None = None,
+                 database: str | Path | None = None, number: int = 1) -> None:
+        if number < 1:
+            raise ConfigError(f"number must be >= 1, got {number}")
+        self.target = dict(target) if target is not None else None
+        self.database = Path(database).expanduser() if database is not None else None
+        self.number = number
+
+    def unavailable_reason(self) -> str | None:
+        import importlib.util
+
+        if importlib.util.find_spec("tvm") is None:
+            return "apache-tvm is not installed: run `pip install 'hwnas[tvm]'`"
+        return None
+
+    def check_device(self, device: DeviceSpec) -> None:
+        access = device.access
+        if access.method == "tvm-rpc":
+            if not (access.tracker_host and access.tracker_port and access.rpc_key):
+                raise DeviceError(
+                    f"device {device.name!r} needs access.tracker_host, tracker_port and rpc_key "
+                    "for the TVM RPC tracker; set them in your device catalog"
+                )
+        elif access.method != "local":
+            raise DeviceError(
+                f"the tvm profiler reaches devices locally or through a TVM RPC tracker; "
+                f"{device.name!r} is reached over {access.method}"
+            )
+
+    def _prepare(self, model: ModelSource, device: DeviceSpec, settings: ProfileSettings) -> Any:
+        import numpy as np
+        import onnx
+
+        if settings.precision != "fp32":
+            raise ConfigError("the tvm profiler builds fp32 models; pass precision='fp32'")
+        if self.database is not None and not (self.database / "tuning_records.json").is_file():
+            raise ConfigError(
+                f"TVM tuning database {self.database} has no tuning_records.json; build it with "
+                "`hwnas.profilers.tune_tvm` (or leave database out for untuned code)"
+            )
+        tvm = import_tvm()
+        from tvm import relax
+
+        target = device_target(device, self.target)
+        if settings.threads is not None:
+            target = {**target, "num-cores": settings.threads}
+            os.environ["TVM_NUM_THREADS"] = str(settings.threads)
+        data = model.onnx_bytes(settings.batch_size)
+        dims = [d.dim_value for d in onnx.load_from_string(data).graph.input[0].type.tensor_type.shape.dim]
+        if any(d <= 0 for d in dims):
+            raise ConfigError("the tvm profiler needs an ONNX model with a fixed input shape")
+        timeout_s = settings.timeout_s or device.access.timeout_s
+        if device.access.method == "tvm-rpc":
+            check_board(device, timeout_s)
+        elif is_cross_target(target):
+            raise DeviceError(
+                f"target {target} is not this host's architecture; give {device.name} "
+                "access.method = 'tvm-rpc' with a tracker, or a host target"
+            )
+        started = time.perf_counter()
+        executable = build(data, target, self.database)
+        build_s = time.perf_counter() - started
+        array = np.random.default_rng(0).standard_normal(dims).astype("float32")
+        number = self.number
+
+        if device.access.method != "tvm-rpc":
+            dev = tvm.cpu()
+            vm = relax.VirtualMachine(executable, dev)
+            x = tvm.runtime.tensor(array, dev)
+
+            def run_local(iterations: int) -> list[float]:
+                timer = vm.time_evaluator("main", dev, number=number, repeat=iterations)
+                return [r * 1e3 for r in timer(x).results]
+
+            return _Handle(run_local, None, target, False, self.database is not None, build_s,
+                           keep=[vm, x])
+
+        folder = tempfile.mkdtemp(prefix="hwnas-tvm-")
+        library = export_library(executable, folder, target, device.properties.get("cross_compiler"))
+        state: dict[str, Any] = {}
+
+        def connect() -> None:
+            from tvm import rpc
+
+            access = device.access
+            check_board(device, timeout_s)
+
+            def request() -> Any:
+                tracker = rpc.connect_tracker(access.tracker_host, int(access.tracker_port))
+                return tracker.request(access.rpc_key, priority=1, session_timeout=timeout_s,
+                                       max_retry=2)
+
+            remote = _call_with_timeout(
+                request, timeout_s,
+                f"TVM RPC tracker {access.tracker_host}:{access.tracker_port} (key {access.rpc_key!r}; "
+                "is the board's rpc_server running and registered?)",
+            )
+            remote.upload(library)
+            remote_dev = remote.cpu()
+            vm = relax.VirtualMachine(remote.load_module("model.so"), remote_dev)
+            state.update(remote=remote, dev=remote_dev, vm=vm, x=tvm.runtime.tensor(array, remote_dev))
+
+        def run_remote(iterations: int) -> list[float]:
+            def timed() -> list[float]:
+                timer = state["vm"].time_evaluator("main", state["dev"], number=number,
+                                                   repeat=iterations)
+                return [r * 1e3 for r in timer(state["x"]).results]
+
+            return _call_with_timeout(timed, timeout_s, f"board {device.name} ({device.access.rpc_key})")
+
+        connect()
+        return _Handle(run_remote, connect, target, True, self.database is not None, build_s,
+                       keep=[state, folder])
+
+    def _run(self, handle: _Handle, iterations: int) -> list[float]:
+        try:
+            return handle.run_timed(iterations)
+        except Exception:
+            if handle.reconnect is None or handle.retries >= 1:
+                raise
+            handle.retries += 1  # one retry on a lost session: a fresh session and upload
+            handle.reconnect()
+            return handle.run_timed(iterations)
+
+    def _close(self, handle: _Handle) -> None:
+        import shutil
+
+        for item in handle.keep:
+            if isinstance(item, str) and item.startswith(tempfile.gettempdir()):
+                shutil.rmtree(item, ignore_errors=True)
+        handle.keep.clear()
+
+    def _environment(self, handle: _Handle) -> dict[str, Any]:
+        return {
+            "versions": package_versions("apache-tvm", "apache-tvm-ffi", "onnx"),
+            "tvm_target": handle.target,
+            "tuned": handle.tuned,
+            "tuning_database": str(self.database) if self.database else None,
+            "remote": handle.remote,
+            "build_s": round(handle.build_s, 3),
+            "rpc_retries": handle.retries,
+            "number_per_sample": self.number,
+        }

@@ -1,0 +1,129 @@
+"""MetaSchedule tuning into one database shared by every architecture of a space.
+
+A space has few distinct workloads (NAS-Bench-201: a handful of conv shapes per stage),
+so each is tuned once per target and every architecture reuses the records. Records are
+committed as tuning goes (JSON files), so a killed run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hwnas.core import ConfigError, DeviceSpec
+from hwnas.profilers._model import ModelSource, as_model_source
+from hwnas.profilers._tvm import (
+    MODULE_EQUALITY,
+    device_target,
+    import_tvm,
+    open_database,
+    relax_module,
+)
+
+
+@dataclass(frozen=True)
+class TuningReport:
+    """What a tuning call did and what it cost."""
+
+    database: str
+    target: Mapping[str, Any]
+    models: int
+    tasks_seen: int  # distinct tuning tasks over all models (after fusion)
+    tasks_tuned: int
+    tasks_reused: int  # already in the database: not tuned again
+    trials: int
+    tuning_s: float
+
+
+def _builder_initializer() -> None:
+    # The default build imports this inside every build; in a fresh worker that import
+    # takes 30+ s here and the build times out, so the worker does it once up front.
+    import tvm.s_tir.tensor_intrin  # noqa: F401
+
+
+def _runner(device: DeviceSpec, timeout_s: float) -> Any:
+    from tvm.s_tir import meta_schedule as ms
+
+    access = device.access
+    if access.method == "tvm-rpc":
+        config = ms.runner.RPCConfig(
+            tracker_host=access.tracker_host, tracker_port=access.tracker_port,
+            tracker_key=access.rpc_key, session_timeout_sec=int(timeout_s),
+        )
+        return ms.runner.RPCRunner(rpc_config=config, max_workers=1)
+    return ms.runner.LocalRunner(timeout_sec=timeout_s)
+
+
+def tune_tvm(
+    models: Iterable[Any],
+    device: str | DeviceSpec,
+    database: str | Path,
+    trials_per_task: int = 32,
+    batch_size: int = 1,
+    target: Mapping[str, Any] | None = None,
+    timeout_s: float = 120.0,
+    seed: int = 0,
+) -> TuningReport:
+    """Tune every task of `models` not yet in `database` for `device`'s target.
+
+    `models` are ONNX paths/bytes, Architectures or ModelSources; boards reached through
+    a TVM RPC tracker are measured there (the builder's tar artefact is linked on the
+    board), others on this host. Use the same `database` with `create_profiler("tvm",
+    database=...)`.
+    """
+    from hwnas.devices import get_device
+
+    if trials_per_task < 1:
+        raise ConfigError(f"trials_per_task must be >= 1, got {trials_per_task}")
+    tvm = import_tvm()
+    from tvm.s_tir import meta_schedule as ms
+
+    spec = get_device(device)
+    target_dict = device_target(spec, target)
+    tvm_target = tvm.target.Target(dict(target_dict))
+    db = open_database(database)
+    sources: list[ModelSource] = [as_model_source(m) for m in models]
+    seen: dict[int, Any] = {}
+    for source in sources:
+        mod = relax_module(source.onnx_bytes(batch_size), tvm_target)
+        for task in ms.relax_integration.extract_tasks(mod, tvm_target, module_equality=MODULE_EQUALITY):
+            key = int(tvm.ir.structural_hash(task.dispatched[0]))
+            seen.setdefault(key, task)
+    fresh = [t for t in seen.values() if not _has_record(db, t.dispatched[0])]
+    started = time.perf_counter()
+    trials = 0
+    if fresh:
+        work_dir = str(Path(database).expanduser() / "logs")
+        contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
+            fresh, work_dir=work_dir, num_threads="physical", seed=seed,
+        )
+        trials = trials_per_task * len(fresh)
+        ms.tune.tune_tasks(
+            tasks=contexts, task_weights=weights, work_dir=work_dir,
+            max_trials_global=trials, max_trials_per_task=trials_per_task,
+            num_trials_per_iter=min(64, trials_per_task),
+            builder=ms.builder.LocalBuilder(timeout_sec=timeout_s, initializer=_builder_initializer),
+            runner=_runner(spec, timeout_s), database=db, cost_model=_cost_model(),
+            module_equality=MODULE_EQUALITY,
+        )
+    return TuningReport(
+        database=str(database), target=target_dict, models=len(sources), tasks_seen=len(seen),
+        tasks_tuned=len(fresh), tasks_reused=len(seen) - len(fresh), trials=trials,
+        tuning_s=round(time.perf_counter() - started, 2),
+    )
+
+
+def _has_record(db: Any, mod: Any) -> bool:
+    if not db.has_workload(mod):
+        return False
+    return len(db.get_top_k(db.commit_workload(mod), 1)) > 0
+
+
+def _cost_model() -> str:
+    import importlib.util
+
+    # The xgb model guides the search far better; without xgboost, random proposals.
+    return "xgb" if importlib.util.find_spec("xgboost") is not None else "random"

@@ -1,0 +1,168 @@
+"""The TVM profiler: a real rpc_tracker and rpc_server on 127.0.0.1, the aarch64 cross
+build, and MetaSchedule tuning into a shared database."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+
+import psutil
+import pytest
+
+from hwnas.core import DeviceAccess, DeviceError, DeviceSpec
+from hwnas.devices import get_device
+from hwnas.profilers import (
+    ModelSource,
+    ProfileSettings,
+    create_profiler,
+    start_server,
+    start_tracker,
+    stop_process_tree,
+)
+
+pytest.importorskip("tvm", reason="apache-tvm not installed (pip install 'hwnas[tvm]')")
+
+ARCH = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|skip_connect~2|"
+KEY = "hwnas-test-board"
+SETTINGS = ProfileSettings(warmup=2, min_repeats=5, max_repeats=15, timeout_s=60)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ModelSource:
+    # one NB201 cell at 8x8 input: a real network, seconds to build
+    return ModelSource.from_architecture(ARCH, "nb201", input_shape=(3, 8, 8), num_classes=5)
+
+
+@pytest.fixture(scope="module")
+def matmul() -> ModelSource:
+    """One MatMul: builds in about a second, for the paths that do not need a network."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((16, 8), dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])],
+        initializer=[weight],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return ModelSource.from_onnx(model.SerializeToString())
+
+
+def tree(pid: int) -> list[int]:
+    process = psutil.Process(pid)
+    return [pid, *(c.pid for c in process.children(recursive=True))]
+
+
+@pytest.fixture(scope="module")
+def farm():
+    """A tracker and one board's rpc_server on 127.0.0.1, stopped (children too) by PID."""
+    from hwnas.profilers._tvm_rpc import wait_for_key, wait_listening
+
+    # both at once: each spends seconds importing tvm, and the server retries the tracker
+    tracker = start_tracker("127.0.0.1", wait=False)
+    server = start_server("127.0.0.1", tracker.port, KEY, wait=False)
+    pids = []
+    try:
+        wait_listening(tracker)
+        wait_listening(server)
+        wait_for_key("127.0.0.1", tracker.port, KEY, timeout_s=60)
+        pids = tree(tracker.pid) + tree(server.pid)
+        yield tracker, server
+    finally:
+        server.stop()
+        tracker.stop()
+    assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+
+
+def board(tracker_port: int, key: str = KEY) -> DeviceSpec:
+    host = get_device("host-cpu")
+    access = DeviceAccess(method="tvm-rpc", tracker_host="127.0.0.1", tracker_port=tracker_port,
+                          rpc_key=key, timeout_s=60)
+    return dataclasses.replace(host, name="rpc-board", access=access)
+
+
+def test_local_build_and_time(matmul):
+    m = create_profiler("tvm").profile(matmul, "host-cpu", SETTINGS)
+    assert m.profiler == "tvm" and m.latency_p50_ms > 0 and m.repeats >= 5
+    assert m.environment["tuned"] is False and m.environment["remote"] is False
+    assert m.environment["tvm_target"]["kind"] == "llvm"
+
+
+def test_through_a_real_tracker_and_rpc_server(farm, tiny):
+    tracker, _ = farm
+    m = create_profiler("tvm").profile(tiny, board(tracker.port), SETTINGS)
+    assert m.device == "rpc-board" and m.environment["remote"] is True
+    assert m.latency_p50_ms > 0 and m.environment["rpc_retries"] == 0
+
+
+def test_unknown_board_fails_fast_with_the_command_to_fix_it(farm, matmul):
+    tracker, _ = farm
+    started = time.monotonic()
+    with pytest.raises(DeviceError, match="no board is registered as 'dead-board'.*rpc_server"):
+        create_profiler("tvm").profile(matmul, board(tracker.port, "dead-board"), SETTINGS)
+    assert time.monotonic() - started < 30
+
+
+def test_unreachable_tracker_is_a_clear_device_error(matmul):
+    from hwnas.profilers._tvm_rpc import free_port
+
+    started = time.monotonic()
+    with pytest.raises(DeviceError, match="cannot reach the TVM RPC tracker"):
+        create_profiler("tvm").profile(matmul, board(free_port()), SETTINGS)
+    assert time.monotonic() - started < 30
+
+
+def test_lost_session_is_retried_once_on_a_fresh_session(farm, matmul):
+    tracker, _ = farm
+    key = "hwnas-flaky-board"
+    first = start_server("127.0.0.1", tracker.port, key)
+    from hwnas.profilers._tvm_rpc import wait_for_key
+
+    second = None
+    try:
+        wait_for_key("127.0.0.1", tracker.port, key)
+        profiler = create_profiler("tvm")
+        device = board(tracker.port, key)
+        handle = profiler._prepare(matmul, device, SETTINGS)
+        first.stop()  # the board reboots: its session is gone
+        second = start_server("127.0.0.1", tracker.port, key)
+        wait_for_key("127.0.0.1", tracker.port, key)
+        samples = profiler._run(handle, 3)
+        assert len(samples) == 3 and handle.retries == 1
+        profiler._close(handle)
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
+def test_aarch64_cross_compile_builds_an_arm64_library(tmp_path, matmul):
+    if shutil.which("aarch64-linux-gnu-gcc") is None:
+        pytest.skip("cross compiler missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross")
+    from hwnas.profilers._tvm import build, device_target, export_library
+
+    target = device_target(get_device("raspberry-pi-5"))
+    assert target["mtriple"] == "aarch64-linux-gnu"
+    executable = build(matmul.onnx_bytes(1), target, None)
+    path = export_library(executable, str(tmp_path), target, "aarch64-linux-gnu-gcc")
+    header = open(path, "rb").read(20)
+    assert header[:4] == b"\x7fELF"
+    assert int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
+def test_cross_target_without_a_board_says_how_to_reach_it(matmul):
+    spec = dataclasses.replace(get_device("raspberry-pi-5"), access=DeviceAccess(method="local"))
+    if shutil.which("aarch64-linux-gnu-gcc") is None:
+        pytest.skip("cross compiler missing")
+    with pytest.raises(DeviceError, match="tvm-rpc"):
+        create_profiler("tvm").profile(matmul, spec, SETTINGS)
+
+
+def test_process_tree_stop_kills_children():
+    tracker = start_tracker("127.0.0.1")
+    pids = tree(tracker.pid)
+    stop_process_tree(tracker.pid)
+    assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
