@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hwnas.predictors._base import PREDICTORS
 from hwnas.predictors._fewshot import FewShotPredictor
-#LUT
+from hwnas.predictors._lut_sum import LutSumPredictor
 from hwnas.predictors._models import GbdtPredictor, MlpPredictor, RooflineFitPredictor
 
-for _cls in (RooflineFitPredictor, GbdtPredictor, MlpPredictor, FewShotPredictor):
+for _cls in (LutSumPredictor, RooflineFitPredictor, GbdtPredictor, MlpPredictor, FewShotPredictor):
     PREDICTORS.register(_cls.name)(_cls)
