@@ -18,7 +18,12 @@ from hwnas.predictors._base import (
     metric_unit,
     read_manifest,
 )
-from hwnas.predictors._data import MeasuredSet, measured_architectures, measured_dataset
+from hwnas.predictors._data import (
+    MeasuredSet,
+    measured_architectures,
+    measured_dataset,
+    table_context,
+)
 from hwnas.predictors._errors import ModelFormatError, PredictorError
 from hwnas.predictors._features import FeatureEncoder, Roofline, feature_encoder
 from hwnas.predictors._metrics import evaluate_predictions
@@ -41,4 +46,5 @@ __all__ = [
     "measured_dataset",
     "metric_unit",
     "read_manifest",
+    "table_context",
 ]

@@ -66,3 +66,20 @@ def measured_dataset(table: Table, metric: str) -> MeasuredSet:
     values = table.frame.loc[archs, metric].to_numpy(dtype=float)
     keep = np.isfinite(values) & (values > 0)
     return MeasuredSet(tuple(a for a, k in zip(archs, keep) if k), values[keep], metric)
+
+
+def table_context(table: Table, metric: str) -> dict[str, object]:
+    """Space, device, input shape and classes a table's metric was measured with.
+
+    Pi 5 metrics are named `framework/task/quantity`; the task fixes the input and head.
+    """
+    context: dict[str, object] = {"space": table.space, "metric": metric, "device": table.device}
+    parts = metric.split("/")
+    if table.name == "pi5" and len(parts) == 3:
+        from hwnas.benchmarks._readers import PI5_TASK_SHAPES
+
+        if parts[1] in PI5_TASK_SHAPES:
+            shape, classes = PI5_TASK_SHAPES[parts[1]]
+            context["input_shape"] = shape
+            context["num_classes"] = classes
+    return context
