@@ -87,9 +87,13 @@ def report(args, sample, scores, proxies, data, table_path) -> None:  # noqa: AN
     print(f"images seen by image proxies: {data.description}")
     print("data-free proxies: synflow (an all-ones input), zen (Gaussian noise), "
           "params and flops (no input; exact from the nb201 cost model)")
-    print(f"host: {platform.processor() or platform.machine()}, torch threads {args.threads}; "
+    import os
+
+    load = os.getloadavg()
+    print(f"host: {platform.machine()}, {os.cpu_count()} cores, torch threads {args.threads}; "
           f"seconds per architecture, all proxies: mean {seconds_per_arch:.2f}, "
-          f"median {statistics.median(seconds):.2f}")
+          f"median {statistics.median(seconds):.2f} (wall time when each was computed; "
+          f"load average now {load[0]:.1f}/{load[2]:.1f} over 1/15 min)")
     print()
     proxy_rho: dict[str, dict[str, float]] = {}
     header = f"{'proxy':<26}{'s/arch':>8}" + "".join(f"{t:>16}" for t in TARGETS)
@@ -153,6 +157,7 @@ def report(args, sample, scores, proxies, data, table_path) -> None:  # noqa: AN
         "archs": len(archs),
         "repeats": args.repeats,
         "threads": args.threads,
+        "load_average_15min": round(load[2], 2),
         "proxy_spearman": {n: {t: round(v, 4) for t, v in r.items()} for n, r in proxy_rho.items()},
         "ensemble_spearman_median": {
             k: {t: round(v["spearman_median"], 4) for t, v in r.items()}
