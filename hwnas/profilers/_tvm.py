@@ -43,7 +43,19 @@ def device_target(device: DeviceSpec, target: Mapping[str, Any] | None = None) -
             f"TVM target for {device.name} must be a table with a 'kind', e.g. "
             '{ kind = "llvm", mtriple = "aarch64-linux-gnu", mattr = ["+neon"] }'
         )
-    return {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()}
+    out = {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()}
+    if "num-cores" not in out:
+        # MetaSchedule needs it, and tuning records only match the same target.
+        out["num-cores"] = int(device.properties.get("cores") or _default_cores(device))
+    return out
+
+
+def _default_cores(device: DeviceSpec) -> int:
+    if device.access.method == "local":
+        import psutil
+
+        return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    return 4  # the boards in the catalog (Raspberry Pi 4/5) have 4 cores
 
 
 def is_cross_target(target: Mapping[str, Any]) -> bool:

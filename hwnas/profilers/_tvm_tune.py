@@ -38,10 +38,26 @@ class TuningReport:
     tuning_s: float
 
 
+BUILD_FUNCTION = "hwnas.tvm.build_without_tensor_intrinsics"
+
+
 def _builder_initializer() -> None:
-    # The default build imports this inside every build; in a fresh worker that import
-    # takes 30+ s here and the build times out, so the worker does it once up front.
-    import tvm.s_tir.tensor_intrin  # noqa: F401
+    """Register, in each builder worker, the default build minus its first line.
+
+    MetaSchedule's default build imports `tvm.s_tir.tensor_intrin` in every worker: 30-50 s
+    here, so builds time out. FP32 CPU schedules use no tensor intrinsics, so the build
+    runs without them (a candidate that needed one fails to build and is skipped).
+    """
+    from tvm_ffi import register_global_func
+
+    def build(mod, target, _params):  # type: ignore[no-untyped-def]
+        from tvm.driver import build as tvm_build
+        from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
+
+        mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
+        return tvm_build(mod, target=target)
+
+    register_global_func(BUILD_FUNCTION, build, override=True)
 
 
 def _runner(device: DeviceSpec, timeout_s: float) -> Any:
@@ -80,6 +96,7 @@ def tune_tvm(
         raise ConfigError(f"trials_per_task must be >= 1, got {trials_per_task}")
     tvm = import_tvm()
     from tvm.s_tir import meta_schedule as ms
+    from tvm_ffi import structural_hash
 
     spec = get_device(device)
     target_dict = device_target(spec, target)
@@ -90,13 +107,13 @@ def tune_tvm(
     for source in sources:
         mod = relax_module(source.onnx_bytes(batch_size), tvm_target)
         for task in ms.relax_integration.extract_tasks(mod, tvm_target, module_equality=MODULE_EQUALITY):
-            key = int(tvm.ir.structural_hash(task.dispatched[0]))
+            key = int(structural_hash(task.dispatched[0]))
             seen.setdefault(key, task)
     fresh = [t for t in seen.values() if not _has_record(db, t.dispatched[0])]
     started = time.perf_counter()
     trials = 0
     if fresh:
-        work_dir = str(Path(database).expanduser() / "logs")
+        work_dir = str(Path(database).expanduser())  # MetaSchedule adds logs/ itself
         contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
             fresh, work_dir=work_dir, num_threads="physical", seed=seed,
         )
@@ -105,7 +122,8 @@ def tune_tvm(
             tasks=contexts, task_weights=weights, work_dir=work_dir,
             max_trials_global=trials, max_trials_per_task=trials_per_task,
             num_trials_per_iter=min(64, trials_per_task),
-            builder=ms.builder.LocalBuilder(timeout_sec=timeout_s, initializer=_builder_initializer),
+            builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=timeout_s,
+                                            initializer=_builder_initializer, f_build=BUILD_FUNCTION),
             runner=_runner(spec, timeout_s), database=db, cost_model=_cost_model(),
             module_equality=MODULE_EQUALITY,
         )

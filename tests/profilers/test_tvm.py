@@ -166,3 +166,19 @@ def test_process_tree_stop_kills_children():
     pids = tree(tracker.pid)
     stop_process_tree(tracker.pid)
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+
+
+def test_tuning_fills_a_shared_database_once_and_the_profiler_uses_it(tmp_path, matmul):
+    from hwnas.core import ConfigError
+    from hwnas.profilers import tune_tvm
+
+    database = tmp_path / "tvm-tuning"
+    with pytest.raises(ConfigError, match="tune_tvm"):
+        create_profiler("tvm", database=database).profile(matmul, "host-cpu", SETTINGS)
+    first = tune_tvm([matmul], "host-cpu", database, trials_per_task=2, timeout_s=120)
+    assert first.tasks_seen == 1 and first.tasks_tuned == 1 and first.trials == 2
+    assert (database / "tuning_records.json").stat().st_size > 0
+    again = tune_tvm([matmul, matmul], "host-cpu", database, trials_per_task=2)
+    assert again.tasks_tuned == 0 and again.tasks_reused == 1 and again.trials == 0
+    m = create_profiler("tvm", database=database).profile(matmul, "host-cpu", SETTINGS)
+    assert m.environment["tuned"] is True and m.latency_p50_ms > 0
