@@ -6,3 +6,4 @@ from hwnas.profilers import _onnxruntime  # noqa: F401
 from hwnas.profilers import _roofline  # noqa: F401
 from hwnas.profilers import _tensorrt  # noqa: F401
 from hwnas.profilers import _tvm  # noqa: F401
+from hwnas.profilers import _torch_cuda  # noqa: F401
