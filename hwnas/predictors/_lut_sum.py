@@ -66,7 +66,8 @@ class LutSumPredictor(Predictor):
     def _fit(self, genes: np.ndarray, values: np.ndarray) -> None:
         sums = self._need_table().sum_ms(genes, self.prune)
         if np.ptp(sums) > 0:
-            self.slope, self.intercept_ms = (float(v) for v in np.polyfit(sums, values, 1))
+            fitted = np.polyfit(sums, values, 1, w=1.0 / values)  # least relative error
+            self.slope, self.intercept_ms = float(fitted[0]), float(fitted[1])
         else:
             self.slope, self.intercept_ms = 1.0, float(np.mean(values - sums))
 
