@@ -168,7 +168,7 @@ def test_cli_weights_errors_are_one_line_and_write_nothing(table_run, tmp_path) 
 
 def test_a_failed_check_writes_nothing(tmp_path) -> None:
     with pytest.raises(ExportError, match="nothing was written"):
-        export_architecture(SMALL, tmp_path / "strict", tolerance=1e-15)
+        export_architecture(SMALL, tmp_path / "strict", (3, 16, 16), tolerance=1e-15)
     assert not (tmp_path / "strict").exists() or not any((tmp_path / "strict").iterdir())
 
 
