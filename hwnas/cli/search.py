@@ -59,6 +59,8 @@ def search_command(
     bands: Annotated[int | None, typer.Option(help="number of latency bands K")] = None,
     band_by: Annotated[str | None, typer.Option(help="latency, conv3x3, mflops or params")] = None,
     band_bounds: Annotated[str | None, typer.Option(help="explicit band edges, e.g. 1.2,2.5,6")] = None,
+    band_predictor: Annotated[str | None, typer.Option(
+        help="saved latency predictor for the latency bands (hwnas predict train)")] = None,
     budget: Annotated[int | None, typer.Option(help="evaluations (expensive ones) to spend")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
     out: Annotated[str, typer.Option("--out", help="folder that holds run folders")] = "runs",
@@ -81,7 +83,7 @@ def search_command(
 
     given = {
         "objectives": objectives, "space": space, "device": device, "strategy": strategy,
-        "bands": bands, "band_by": band_by, "band_bounds": _bounds(band_bounds), "budget": budget,
+        "bands": bands, "band_by": band_by, "band_bounds": _bounds(band_bounds), "band_predictor": band_predictor, "budget": budget,
         "seed": seed, "llm": llm, "executor": executor, "ray_address": ray_address,
     }
     progress_bar = None

@@ -90,14 +90,20 @@ class CoEvolution(Strategy):
     uses_llm = True
 
     def __init__(self, init_fraction: float = 0.1, step: int = 4, distill_fraction: float = 0.1,
-                 kappa: float = 1.0, elites: int = 8, llm_proposals: int = 4, members: int = 4,
+                 kappa: float = 0.3, elites: int = 8, llm_proposals: int = 4, members: int = 4,
                  reference: float = 1.1, pool_random: int = 40, guaranteed: float = 0.5,
+                 log_scale: bool = True, anchors: bool = False, believer: bool = True,
                  **options: Any) -> None:
         super().__init__(init_fraction=init_fraction, step=step, distill_fraction=distill_fraction,
                          kappa=kappa, elites=elites, llm_proposals=llm_proposals,
                          members=members, reference=reference, pool_random=pool_random,
-                         guaranteed=guaranteed, **options)
+                         guaranteed=guaranteed, log_scale=log_scale, anchors=anchors,
+                         believer=believer, **options)
+        self.believer = bool(believer)
+        self.anchors = bool(anchors)
         self.guaranteed = float(guaranteed)
+        self.log_scale = bool(log_scale)
+        self._log_columns: np.ndarray | None = None
         self.reference = float(reference)
         self.pool_random = int(pool_random)
         self.init_fraction = float(init_fraction)
@@ -361,13 +367,30 @@ class CoEvolution(Strategy):
         return out
 
     # --- the screen ---------------------------------------------------------------------
+    def _vectors(self, context: SearchContext, evaluations: list[Evaluation],
+                 update_scale: bool = False) -> np.ndarray:
+        """Minimisation vectors in the screen's scale: a positive objective that spans more
+        than 4x (latency, energy) is screened on a log scale, so the fast end of the front,
+        where most front members sit, is not squeezed into a sliver."""
+        points = np.array([context.vector(e.candidate) for e in evaluations])
+        if update_scale or self._log_columns is None:
+            self._log_columns = np.zeros(points.shape[1], dtype=bool)
+            if self.log_scale:
+                positive = np.all(points > 0, axis=0)
+                self._log_columns = positive & (
+                    points.max(axis=0) > 4 * np.where(positive, points.min(axis=0), 1))
+        if self._log_columns.any():
+            points = points.copy()
+            points[:, self._log_columns] = np.log(points[:, self._log_columns])
+        return points
+
     def _fit(self, context: SearchContext) -> EnsembleSurrogate | None:
         finals = context.final()
         if len(finals) < 8:
             return None
         if self._trained_on != len(finals):
             features = self.features.matrix([e.arch for e in finals])
-            targets = np.array([context.vector(e.candidate) for e in finals])
+            targets = self._vectors(context, finals, update_scale=True)
             self._surrogate = EnsembleSurrogate(self.members, context.config.seed).fit(features, targets)
             self._trained_on = len(finals)
         return self._surrogate
@@ -383,33 +406,51 @@ class CoEvolution(Strategy):
             rng.shuffle(shuffled)
             return shuffled[: count * 3]
         finals = context.final()
-        observed = np.array([context.vector(e.candidate) for e in finals])
+        observed = self._vectors(context, finals)
         ideal, nadir = observed.min(axis=0), observed.max(axis=0)
         span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
         mean, std = surrogate.predict(self.features.matrix([p.arch for p in pool]))
         optimistic = (mean - self.kappa * std - ideal) / span
         reference = np.full(observed.shape[1], self.reference)
-        front = (context.archive.points - ideal) / span
-        band_front = ((context.band_archives[band].points - ideal) / span
-                      if band is not None and len(context.band_archives[band]) else
-                      np.zeros((0, observed.shape[1])))
+        empty = np.zeros((0, observed.shape[1]))
+        front_members = context.front()
+        front = (self._vectors(context, front_members) - ideal) / span if front_members else empty
+        band_members = context.front(band) if band is not None else []
+        band_front = (self._vectors(context, band_members) - ideal) / span if band_members else empty
         chosen: list[int] = []
         remaining = np.ones(len(pool), dtype=bool)
-        for _ in range(min(count * 2, len(pool))):
+        if band is not None and self.anchors:
+            # probe the front's ends: for an objective whose best value so far lies in this
+            # band, the proposal whose predicted mean beats that value (IGD punishes a
+            # missing end of the front, hypervolume hardly notices it)
+            predicted = (mean - ideal) / span
+            for column in range(observed.shape[1]):
+                holder = finals[int(np.argmin(observed[:, column]))]
+                if holder.candidate.band != band or len(chosen) >= 1:
+                    continue
+                candidates = np.flatnonzero(remaining & (predicted[:, column] < 0))
+                if len(candidates):
+                    best = int(candidates[np.argmin(predicted[candidates, column])])
+                    chosen.append(best)
+                    remaining[best] = False
+                    point = optimistic[best : best + 1]
+                    front = np.vstack([front, point])
+                    band_front = np.vstack([band_front, point])
+        for _ in range(min(count * 2, len(pool)) - len(chosen)):
             gain = self._improvement(front, optimistic, reference)
             band_gain = self._improvement(band_front, optimistic, reference) if len(band_front) else gain
             gap = self._gap(front, optimistic)
-            score = np.where(gain > 0, 2.0 + gain, np.where(band_gain > 0, 1.0 + band_gain,
-                                                            -gap))
+            score = np.where(gain > 0, 2.0 + gain, np.where(band_gain > 0, 1.0 + band_gain, -gap))
             score[~remaining] = -np.inf
             best = int(np.argmax(score))
             if not np.isfinite(score[best]):
                 break
             chosen.append(best)
             remaining[best] = False
-            point = optimistic[best : best + 1]
-            front = np.vstack([front, point]) if len(front) else point
-            band_front = np.vstack([band_front, point]) if len(band_front) else point
+            if self.believer:
+                point = optimistic[best : best + 1]
+                front = np.vstack([front, point]) if len(front) else point
+                band_front = np.vstack([band_front, point]) if len(band_front) else point
         return [pool[i] for i in chosen]
 
     @staticmethod

@@ -66,6 +66,7 @@ class SearchConfig:
     bands: int = 4
     band_by: str = "latency"
     band_bounds: tuple[float, ...] | None = None
+    band_predictor: str | None = None  # a saved latency predictor (hwnas predict train)
     executor: str = "local"
     ray_address: str | None = None
     llm: str | None = None  # None/"none": no LLM; "local": embedded model; else a model name
@@ -137,7 +138,12 @@ class SearchContext:
         self.objectives: tuple[ObjectiveSpec, ...] = parse_objectives(config.objectives)
         self.signs = np.array([1.0 if o.minimize else -1.0 for o in self.objectives])
         self.budget = config.budget
-        self.band_feature = BandFeature(self.space, config.band_by, config.device)
+        predictor = None
+        if config.band_predictor:
+            from hwnas.predictors import load_predictor
+
+            predictor = load_predictor(config.band_predictor)
+        self.band_feature = BandFeature(self.space, config.band_by, config.device, predictor)
         self.partition: Partition = build_partition(
             self.band_feature, config.bands, config.band_bounds
         )
@@ -156,6 +162,7 @@ class SearchContext:
         self.band_counts = [0] * self.partition.bands
         self._rngs: dict[str, random.Random] = {}
         self._by_key: dict[str, Evaluation] = {}
+        self._keys: dict[str, str] = {}
         # what the store already holds (resume by replay)
         self._stored = {}
         for candidate, extra in zip(store.candidates(), store.candidate_extras(), strict=True):
@@ -201,7 +208,11 @@ class SearchContext:
         return share + (1 if band < extra else 0)
 
     def key(self, arch: Architecture) -> str:
-        return self.space.isomorphism_key(arch)
+        """The isomorphism class of `arch` (cached: strategies ask for it many times)."""
+        key = self._keys.get(arch.string)
+        if key is None:
+            key = self._keys[arch.string] = self.space.isomorphism_key(arch)
+        return key
 
     def is_new(self, arch: Architecture) -> bool:
         return self.key(arch) not in self.seen_keys

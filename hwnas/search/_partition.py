@@ -106,6 +106,11 @@ class BandFeature:
         return value
 
     def many(self, archs: Sequence[Architecture]) -> np.ndarray:
+        if self.predictor is not None and self.feature == "latency":
+            missing = [a for a in archs if a.string not in self._cache]
+            if missing:  # one vectorised call instead of thousands
+                for arch, value in zip(missing, self.predictor.predict(missing), strict=True):
+                    self._cache[arch.string] = float(value)
         return np.array([self(a) for a in archs], dtype=float)
 
 

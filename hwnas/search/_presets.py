@@ -16,7 +16,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "objectives": "accuracy:max=proxy:naswot,latency=profile:host-cpu",
         "strategy": "coevo",
         "bands": 3,
-        "budget": 24,
+        "budget": 20,
         "seed": 0,
         "source_options": {"profile_max_seconds": 0.5, "profile_min_repeats": 10,
                            "profile_warmup": 3, "profile_threads": 1},

@@ -56,7 +56,7 @@ def test_cheap_source_screens_and_the_last_confirms(tmp_path, data_dir) -> None:
     assert front <= {c.architecture.string for c in confirmed}
 
 
-def test_profile_source_measures_live_on_this_host(tmp_path, nb201) -> None:
+def test_profile_source_measures_live_on_this_host(tmp_path, data_dir, nb201) -> None:
     context = _context(tmp_path, "accuracy=table:cifar100,latency=profile:host-cpu",
                        source_options={"profile_max_seconds": 0.3, "profile_threads": 1,
                                        "profile_min_repeats": 5, "profile_warmup": 2})
@@ -76,3 +76,13 @@ def test_bad_sources_fail_at_the_door(tmp_path, data_dir) -> None:
         _context(tmp_path, "accuracy=proxy:astrology,latency=table:pi5-onnx")
     with pytest.raises(ConfigError, match="predictor"):
         _context(tmp_path / "b", "accuracy=table:cifar100,latency=predictor:")
+
+
+def test_proxy_source_scores_an_untrained_network(tmp_path, data_dir, nb201) -> None:
+    context = _context(tmp_path, "accuracy:max=proxy:naswot,latency=table:pi5-onnx")
+    arch = nb201.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")
+    (evaluation,) = context.evaluate([Proposal(arch, "test")])
+    accuracy = evaluation.candidate.objectives["accuracy"]
+    assert evaluation.ok and accuracy.source == "proxy" and accuracy.unit == "score"
+    assert not accuracy.minimize and accuracy.value > 0
+    context.store.close()

@@ -67,3 +67,26 @@ def test_bad_partitions_fail_with_the_fix(nb201) -> None:
         BandFeature(nb201, "colour")
     with pytest.raises(ConfigError, match="at least 1"):
         build_partition(BandFeature(nb201, "mflops"), 0)
+
+
+def test_bands_from_a_saved_latency_predictor(tmp_path, data_dir, nb201) -> None:
+    from hwnas.benchmarks import resolve_table_metric
+    from hwnas.predictors import create_predictor
+    from hwnas.runs import RunStore
+    from hwnas.search import SearchConfig, run_search
+
+    table, metric = resolve_table_metric("pi5-onnx")
+    archs = nb201.sample(150, seed=9)
+    model = create_predictor("gbdt", space="nb201", metric="latency_ms").fit(
+        archs, table.values(metric, archs))
+    model.save(tmp_path / "model")
+    result = run_search(SearchConfig("accuracy=table:cifar100,latency=table:pi5-onnx",
+                                     strategy="random", budget=12, seed=0, bands=3,
+                                     band_predictor=str(tmp_path / "model")), tmp_path / "runs")
+    partition = result.bands["partition"]
+    assert partition["description"].startswith("latency predicted by")
+    with RunStore.open(result.folder) as store:
+        for candidate in store.candidates():
+            predicted = float(model.predict([candidate.architecture])[0])
+            expected = sum(predicted >= edge for edge in partition["edges"])
+            assert candidate.band == expected
