@@ -178,7 +178,7 @@ class MlpPredictor(_EncodedPredictor):
 
     def __init__(
         self, features: str = "graph", base: str = "ridge", hidden: int = 128,
-        epochs: int = 600, learning_rate: float = 3e-3, weight_decay: float = 1e-4,
+        epochs: int = 300, learning_rate: float = 3e-3, weight_decay: float = 1e-4,
         **context: Any,
     ) -> None:
         super().__init__(features=features, **context)

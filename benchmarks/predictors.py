@@ -1,0 +1,186 @@
+"""Latency/energy predictors on the Raspberry Pi 5 NAS-Bench-201 table (task cifar100).
+
+    nice -n 10 .venv/bin/python benchmarks/predictors.py            # ~3-6 minutes
+    .venv/bin/python benchmarks/predictors.py --seeds 1             # a quick look
+
+Trains on N randomly drawn architectures that were actually measured (one per
+`measured_as` group, so a copy never sits on both sides of the split) and tests on every
+other measured architecture with a valid value. Reports the share of predictions within
+±10% / ±5%, Spearman and RMSE, as the mean over `--seeds` draws (and the worst draw), for
+the default `gbdt` predictor and, for ONNX Runtime latency, the plain one-hot LightGBM
+baseline, roofline-fit and mlp. Energy: the same, plus a noise ceiling (the measured
+latency times the training median power: a perfect latency model with constant power). Few-shot: each
+framework held out in turn; one gbdt per other framework's latency columns (all three
+tasks) is pretrained, then calibrated on K=20 target architectures. Throughput: batch
+prediction from gene arrays and from strings. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+FRAMEWORKS = ("onnx", "litert", "torchmobile")
+TASKS = ("cifar100", "ninapro", "darcy")
+
+
+def run(table, metric, name, n_train, seeds, **options):
+    from hwnas.predictors import create_predictor, evaluate_predictions, measured_dataset, table_context
+
+    dataset = measured_dataset(table, metric)
+    results = []
+    for seed in range(seeds):
+        train, test = dataset.split(n_train, seed)
+        model = create_predictor(name, **table_context(table, metric), seed=seed, **options)
+        model.fit(list(train.archs), train.values)
+        results.append(evaluate_predictions(test.values, model.predict(list(test.archs)), model.unit))
+    return {
+        "within_10pct": float(np.mean([r["within_10pct"] for r in results])),
+        "within_5pct": float(np.mean([r["within_5pct"] for r in results])),
+        "worst_within_10pct": float(min(r["within_10pct"] for r in results)),
+        "spearman": float(np.mean([r["spearman"] for r in results])),
+        "rmse": float(np.mean([r["rmse"] for r in results])),
+        "n_test": results[0]["n_test"],
+    }
+
+
+def energy_ceiling(table, framework, n_train, seeds):
+    """Within-10% share if latency were predicted perfectly and power were the training
+    median: how much the spread of average power alone costs."""
+    from hwnas.predictors import measured_dataset
+
+    energy = measured_dataset(table, f"{framework}/cifar100/energy_mj")
+    latency = table.frame.loc[list(energy.archs), f"{framework}/cifar100/latency_ms"].to_numpy()
+    shares = []
+    for seed in range(seeds):
+        order = np.random.default_rng(seed).permutation(len(energy))
+        train, test = order[:n_train], order[n_train:]
+        power = np.median(energy.values[train] / latency[train])
+        relative = np.abs(power * latency[test] / energy.values[test] - 1)
+        shares.append(np.mean(relative <= 0.10))
+    return float(np.mean(shares))
+
+
+def fewshot(table, target_framework, quantity, k, seeds, use_sources=True):
+    from hwnas.predictors import (
+        create_predictor,
+        evaluate_predictions,
+        measured_architectures,
+        measured_dataset,
+        table_context,
+    )
+
+    metric = f"{target_framework}/cifar100/{quantity}"
+    archs = measured_architectures(table)
+    sources = [f"{fw}/{task}/{quantity}" for fw in FRAMEWORKS if fw != target_framework
+               for task in TASKS] if use_sources else []
+    model = create_predictor("fewshot", **table_context(table, metric))
+    if sources:
+        model.pretrain(archs, {s: table.frame.loc[archs, s].to_numpy(dtype=float) for s in sources})
+    target = measured_dataset(table, metric)
+    values = []
+    for seed in range(seeds):
+        shots, test = target.split(k, seed)
+        model.fit(list(shots.archs), shots.values)
+        result = evaluate_predictions(test.values, model.predict(list(test.archs)))
+        values.append((result["spearman"], result["within_10pct"]))
+    return float(np.mean([v[0] for v in values])), float(np.mean([v[1] for v in values]))
+
+
+def throughput(table, n):
+    from hwnas.predictors import create_predictor, measured_dataset, table_context
+
+    metric = "onnx/cifar100/latency_ms"
+    train, _ = measured_dataset(table, metric).split(1000, 0)
+    model = create_predictor("gbdt", **table_context(table, metric)).fit(list(train.archs), train.values)
+    genes = np.random.default_rng(0).integers(0, 5, size=(n, 6))
+    model.predict(genes[:1000])
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        model.predict(genes)
+        best = max(best, n / (time.perf_counter() - started))
+    strings = [model.space.from_genes(g).string for g in genes[:100_000]]
+    started = time.perf_counter()
+    model.predict(strings)
+    return best, len(strings) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="random training draws per figure")
+    parser.add_argument("--fewshot-seeds", type=int, default=5)
+    parser.add_argument("--throughput-n", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    from hwnas.benchmarks import open_table
+
+    started = time.time()
+    table = open_table("pi5")
+    figures: dict[str, float] = {}
+    print(f"{'figure':44s} {'within10':>9s} {'within5':>9s} {'worst10':>9s} {'spearman':>9s} "
+          f"{'rmse':>8s} {'n_test':>7s}")
+
+    def show(label, result):
+        print(f"{label:44s} {result['within_10pct']:9.4f} {result['within_5pct']:9.4f} "
+              f"{result['worst_within_10pct']:9.4f} {result['spearman']:9.4f} "
+              f"{result['rmse']:8.4f} {result['n_test']:7d}", flush=True)
+
+    for framework in FRAMEWORKS:
+        for quantity in ("latency_ms", "energy_mj"):
+            metric = f"{framework}/cifar100/{quantity}"
+            for n_train in (100, 1000):
+                result = run(table, metric, "gbdt", n_train, args.seeds)
+                show(f"gbdt {metric} n={n_train}", result)
+                prefix = "energy_" if quantity == "energy_mj" else ""
+                figures[f"{prefix}{framework}_n{n_train}_within_10pct"] = result["within_10pct"]
+                figures[f"{prefix}{framework}_n{n_train}_within_5pct"] = result["within_5pct"]
+                figures[f"{prefix}{framework}_n{n_train}_spearman"] = result["spearman"]
+            if quantity == "energy_mj":
+                ceiling = energy_ceiling(table, framework, 1000, args.seeds)
+                figures[f"energy_{framework}_latency_times_power_within_10pct"] = ceiling
+                print(f"  reference, measured latency x median power: within10 {ceiling:.4f}")
+
+    metric = "onnx/cifar100/latency_ms"
+    baseline = {"features": "onehot", "base": "none", "n_estimators": 500,
+                "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 5}
+    for n_train in (100, 1000):
+        result = run(table, metric, "gbdt", n_train, args.seeds, **baseline)
+        show(f"baseline one-hot LightGBM n={n_train}", result)
+        figures[f"baseline_onnx_n{n_train}_within_10pct"] = result["within_10pct"]
+        figures[f"baseline_onnx_n{n_train}_within_5pct"] = result["within_5pct"]
+    for name in ("roofline-fit", "mlp"):
+        result = run(table, metric, name, 1000, 1)
+        show(f"{name} {metric} n=1000 (1 seed)", result)
+        figures[f"{name.replace('-', '_')}_onnx_n1000_within_10pct"] = result["within_10pct"]
+
+    print("few-shot, K=20, target framework held out from pretraining:")
+    worst = 1.0
+    for framework in FRAMEWORKS:
+        for quantity in ("latency_ms", "energy_mj"):
+            spearman, within = fewshot(table, framework, quantity, 20, args.fewshot_seeds)
+            alone, alone_within = fewshot(table, framework, quantity, 20, args.fewshot_seeds,
+                                          use_sources=False)
+            print(f"  {framework:12s} {quantity:10s} spearman {spearman:.4f} within10 {within:.4f}"
+                  f"   (no pretraining: {alone:.4f} / {alone_within:.4f})", flush=True)
+            key = "fewshot_k20" if quantity == "latency_ms" else "fewshot_energy_k20"
+            figures[f"{key}_{framework}_spearman"] = spearman
+            figures[f"{key}_{framework}_no_pretraining_spearman"] = alone
+            if quantity == "latency_ms":
+                worst = min(worst, spearman)
+    figures["fewshot_k20_spearman"] = worst  # the worst held-out framework
+
+    genes_per_s, strings_per_s = throughput(table, args.throughput_n)
+    print(f"throughput: {genes_per_s:,.0f} archs/s from gene arrays (batch of "
+          f"{args.throughput_n:,}), {strings_per_s:,.0f} archs/s from strings")
+    figures["predict_archs_per_s"] = genes_per_s
+    figures["predict_strings_per_s"] = strings_per_s
+    figures["seconds"] = time.time() - started
+    print(json.dumps({k: round(v, 5) for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    main()
