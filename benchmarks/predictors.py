@@ -8,10 +8,11 @@ Trains on N randomly drawn architectures that were actually measured (one per
 other measured architecture with a valid value. Reports the share of predictions within
 ±10% / ±5%, Spearman and RMSE, as the mean over `--seeds` draws (and the worst draw), for
 the default `gbdt` predictor and, for ONNX Runtime latency, the plain one-hot LightGBM
-baseline, roofline-fit and mlp. Energy: the same, plus a noise ceiling (the measured
-latency times the training median power: a perfect latency model with constant power). Few-shot: each
-framework held out in turn; one gbdt per other framework's latency columns (all three
-tasks) is pretrained, then calibrated on K=20 target architectures. Throughput: batch
+baseline, roofline-fit and mlp. Energy: the same, plus a reference (the measured latency
+times the training median power: a perfect latency model with constant power). Few-shot:
+each framework held out in turn; one gbdt per column of the other frameworks (same
+quantity, all three tasks) is pretrained, then calibrated on K=20 target architectures;
+the same calibration without pretrained sources is reported beside it. Throughput: batch
 prediction from gene arrays and from strings. The last line is one JSON object.
 """
 
