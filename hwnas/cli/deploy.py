@@ -14,7 +14,8 @@ def deploy_check_command(
     device: Annotated[str, typer.Option("--device", help="catalog device to measure on")],
     run: Annotated[str | None, typer.Option(
         "--run", help="read the prediction from this run (default: the model's metadata)")] = None,
-    runs_dir: Annotated[str, typer.Option("--runs-dir", help="folder holding run folders")] = "runs",
+    runs_dir: Annotated[
+        str, typer.Option("--runs-dir", help="folder holding run folders")] = "runs",
     profiler: Annotated[str | None, typer.Option(
         "--profiler", help="profiler name (default: the device's default profiler)")] = None,
     threads: Annotated[int | None, typer.Option("--threads", help="inference threads")] = None,
@@ -43,7 +44,7 @@ def deploy_check_command(
         console.print(f"latency p50 {m.latency_p50_ms:.4g} ms, p90 {m.latency_p90_ms:.4g} ms "
                       f"over {m.repeats} runs; prediction from the {report.prediction_from}")
         for note in report.notes:
-            console.print(f"note: {note}")
+            console.print(f"note: {note}", markup=False, highlight=False)
 
     emit(report.to_dict(), output_format, render)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +10,7 @@ import typer
 from hwnas.cli._output import OutputFormat, console, emit, print_table
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     onnx = "onnx"
     text = "text"
     json = "json"
@@ -22,7 +22,8 @@ def export_command(
         "--pick", help="knee | fastest | most-accurate | best:OBJECTIVE | an arch_id prefix | "
         "an architecture string; rules choose among the run's non-dominated candidates")] = "knee",
     out: Annotated[str, typer.Option("--out", help="folder for the exported files")] = "exports",
-    runs_dir: Annotated[str, typer.Option("--runs-dir", help="folder holding run folders")] = "runs",
+    runs_dir: Annotated[
+        str, typer.Option("--runs-dir", help="folder holding run folders")] = "runs",
     weights: Annotated[str | None, typer.Option(
         "--weights", help="trained weights: a safetensors state-dict (pickles are refused); "
         "without it the file holds random weights and says `untrained`")] = None,
@@ -32,7 +33,8 @@ def export_command(
         "--num-classes", help="classifier outputs (default: the run's, else the space's)")] = None,
     opset: Annotated[int, typer.Option("--opset", help="ONNX opset, 17 or newer")] = 17,
     simplify: Annotated[bool, typer.Option(
-        "--simplify", help="simplify the graph with onnxslim (pip install 'hwnas[simplify]')")] = False,
+        "--simplify",
+        help="simplify the graph with onnxslim (pip install 'hwnas[simplify]')")] = False,
     tensorrt: Annotated[bool, typer.Option(
         "--tensorrt", help="build a TensorRT engine here when TensorRT runs here; always print "
         "the trtexec command for the board")] = False,
@@ -78,7 +80,6 @@ def export_command(
         meta = result.metadata
         rows = [
             ("file", result.onnx_path),
-            ("architecture", result.architecture.string),
             ("arch_id", result.architecture.arch_id),
             ("picked by", f"{(result.pick or {}).get('rule')} "
                           f"(front of {(result.pick or {}).get('front_size')})"),
@@ -90,19 +91,22 @@ def export_command(
         for name, value in (meta.get("objectives") or {}).items():
             rows.append((name, f"{value['value']:.4g} {value['unit']} ({value['source']})"))
         print_table("export", ["field", "value"], rows)
+        console.print(f"architecture: {result.architecture.string}", markup=False,
+                      highlight=False, soft_wrap=True)
         if "tensorrt" in data:
             trt = data["tensorrt"]
             if trt["built_here"]:
                 console.print(f"TensorRT engine: {trt['engine_path']}")
             else:
                 console.print(f"TensorRT: not built here ({trt['not_built_because']}); "
-                              f"{trt['instructions']}:")
-                console.print(trt["trtexec_command"], highlight=False, soft_wrap=True)
+                              f"{trt['instructions']}:", markup=False, highlight=False)
+                console.print(trt["trtexec_command"], markup=False, highlight=False, soft_wrap=True)
         if "tvm" in data:
             lib = data["tvm"]
             checked = (f", runs here: max abs error {lib['max_abs_error_vs_onnxruntime']:.3g} "
                        "vs ONNX Runtime" if lib["ran_here"] else ", cross-compiled (not run here)")
-            console.print(f"TVM library for {lib['target']}: {lib['path']}{checked}")
+            console.print(f"TVM library for {lib['target']}: {lib['path']}{checked}", markup=False,
+                          highlight=False)
 
     emit(data, OutputFormat.json if output_format == ExportFormat.json else OutputFormat.text,
          render)

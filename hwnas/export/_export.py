@@ -247,7 +247,9 @@ def objectives_metadata(candidate: Candidate) -> dict[str, Any]:
     }
 
 
-def pick_from_run(run: str | Path, pick: str, runs_dir: str | Path | None = None) -> tuple[Pick, dict[str, Any], str]:
+def pick_from_run(
+    run: str | Path, pick: str, runs_dir: str | Path | None = None,
+) -> tuple[Pick, dict[str, Any], str]:
     """Open a run and apply a pick rule: (pick, run settings, run id)."""
     from hwnas.runs import RunStore
     from hwnas.spaces import create_space
@@ -258,7 +260,9 @@ def pick_from_run(run: str | Path, pick: str, runs_dir: str | Path | None = None
         settings = run_settings(store.config)
         run_id = store.run_id
     if not candidates:
-        raise ConfigError(f"run {run_id} has no candidates yet; export after the search evaluated some")
+        raise ConfigError(
+            f"run {run_id} has no candidates yet; export after the search evaluated some"
+        )
     space_name = settings["space"] or candidates[0].architecture.space
     chosen = pick_candidate(candidates, pick, settings["objective_names"], extras,
                             create_space(space_name))

@@ -121,7 +121,9 @@ def run_tvm_library(path: str | Path, inputs: Any) -> Any:
     return output.numpy()
 
 
-def max_abs_error_library_vs_onnxruntime(path: str | Path, onnx_bytes: bytes, seed: int = 0) -> float:
+def max_abs_error_library_vs_onnxruntime(
+    path: str | Path, onnx_bytes: bytes, seed: int = 0,
+) -> float:
     """Run the library and ONNX Runtime on the same random input; the largest difference."""
     import numpy as np
     import onnxruntime as ort
@@ -135,5 +137,7 @@ def max_abs_error_library_vs_onnxruntime(path: str | Path, onnx_bytes: bytes, se
     expected = session.run(None, {node.name: x})[0]
     got = run_tvm_library(path, x)
     if got.shape != expected.shape:
-        raise ExportError(f"TVM output shape {got.shape} differs from ONNX Runtime {expected.shape}")
+        raise ExportError(
+            f"TVM output shape {got.shape} differs from ONNX Runtime {expected.shape}"
+        )
     return float(np.max(np.abs(got - expected)))

@@ -39,7 +39,9 @@ def _tables(data_dir: Path):  # noqa: ARG001  (the fixture makes the data requir
     }
 
 
-def build_table_run(root: Path, data_dir: Path, three: bool, count: int = 60, seed: int = 5) -> RunStore:
+def build_table_run(
+    root: Path, data_dir: Path, three: bool, count: int = 60, seed: int = 5,
+) -> RunStore:
     """A finished run: `count` sampled cells with table objectives, plus a failed one."""
     from hwnas.spaces import create_space
 

@@ -23,7 +23,9 @@ from hwnas.export import (
 )
 
 # One conv, few cells' worth of work: the TVM build stays short.
-TINY = Architecture("nb201", "|none~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|")
+TINY = Architecture(
+    "nb201", "|none~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|"
+)
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,8 @@ def test_deploy_check_reports_the_error_against_the_metadata(measured_run) -> No
     data = cli_json("deploy-check", exported.onnx_path, "--device", "host-cpu",
                     "--max-seconds", "1")
     assert data["device"] == "host-cpu" and data["profiler"] == "onnxruntime"
-    assert data["prediction_from"] == "metadata" and data["arch_id"] == exported.architecture.arch_id
+    assert data["prediction_from"] == "metadata"
+    assert data["arch_id"] == exported.architecture.arch_id
     (comparison,) = data["comparisons"]
     assert comparison["metric"] == "latency_ms" and comparison["source"] == "measured"
     assert comparison["predicted"] == predicted

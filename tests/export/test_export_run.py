@@ -6,6 +6,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from export_helpers import cli_json, hwnas
 
 from hwnas.core import Architecture, ConfigError
 from hwnas.export import (
@@ -18,9 +19,9 @@ from hwnas.export import (
     reinitialize_weights,
 )
 
-from export_helpers import cli_json, hwnas
-
-SMALL = Architecture("nb201", "|none~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|")
+SMALL = Architecture(
+    "nb201", "|none~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|"
+)
 
 
 def _ort_output(path, x: np.ndarray) -> np.ndarray:
@@ -176,7 +177,8 @@ def test_run_config_input_shape_and_classes_are_used(tmp_path, data_dir) -> None
     from hwnas.core import Candidate, ObjectiveValue
     from hwnas.runs import RunStore
 
-    config = {"search": {"space": "nb201", "objectives": "accuracy=table:cifar100,latency=table:pi5-onnx"},
+    config = {"search": {"space": "nb201",
+                         "objectives": "accuracy=table:cifar100,latency=table:pi5-onnx"},
               "input_shape": [1, 52, 16], "num_classes": 18}
     store = RunStore.create(tmp_path / "runs", config, "random", 0)
     store.add_candidate(Candidate(SMALL, {

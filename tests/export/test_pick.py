@@ -30,7 +30,8 @@ def _dominated(candidate, others, names):
     mine = [_signed(candidate, n) for n in names]
     for other in others:
         theirs = [_signed(other, n) for n in names]
-        if all(t <= m for t, m in zip(theirs, mine)) and any(t < m for t, m in zip(theirs, mine)):
+        pairs = list(zip(theirs, mine, strict=True))
+        if all(t <= m for t, m in pairs) and any(t < m for t, m in pairs):
             return True
     return False
 
@@ -74,7 +75,8 @@ def test_knee_is_farthest_from_the_line_between_the_front_ends(table_run) -> Non
     direction = (b - a) / np.linalg.norm(b - a)
     # 2-D cross product: distance from the chord, positive towards the ideal point (0, 0).
     distances = [(p - a)[0] * direction[1] - (p - a)[1] * direction[0] for p in scaled]
-    sign = 1.0 if (np.zeros(2) - a)[0] * direction[1] - (np.zeros(2) - a)[1] * direction[0] > 0 else -1.0
+    origin = np.zeros(2) - a
+    sign = 1.0 if origin[0] * direction[1] - origin[1] * direction[0] > 0 else -1.0
     distances = [sign * d for d in distances]
     pick = pick_candidate(table_run.candidates(), "knee", names, table_run.candidate_extras())
     chosen = [c.architecture.arch_id for c in front].index(pick.candidate.architecture.arch_id)
@@ -135,7 +137,8 @@ def test_bad_picks_say_what_to_do(table_run, nb201) -> None:
         pick_candidate(candidates, "ffffffffffffff", None, extras, nb201)
     with pytest.raises(ConfigError, match="no objective 'energy'"):
         pick_candidate(candidates, "best:energy", None, extras, nb201)
-    missing = "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|avg_pool_3x3~0|avg_pool_3x3~1|avg_pool_3x3~2|"
+    missing = ("|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|"
+               "+|avg_pool_3x3~0|avg_pool_3x3~1|avg_pool_3x3~2|")
     if all(c.architecture.string != missing for c in candidates):
         with pytest.raises(ConfigError, match="not a candidate of this run"):
             pick_candidate(candidates, missing, None, extras, nb201)
