@@ -99,14 +99,36 @@ def open_database(path: str | Path) -> Any:
 
 def build(onnx_bytes: bytes, target_dict: Mapping[str, Any], database_dir: str | Path | None) -> Any:
     """Compile for the target: tuned from the database when given, else the default pipeline."""
+    return build_with_coverage(onnx_bytes, target_dict, database_dir)[0]
+
+
+def build_with_coverage(
+    onnx_bytes: bytes, target_dict: Mapping[str, Any], database_dir: str | Path | None
+) -> tuple[Any, float | None]:
+    """The compiled executable and the share of its tuning tasks found in the database.
+
+    Tasks without a record fall back to TVM's default schedules, so a coverage below 1
+    means partly untuned code (tune the missing workloads with `tune_tvm`).
+    """
     tvm = import_tvm()
     target = tvm.target.Target(dict(target_dict))
     mod = relax_module(onnx_bytes, target)
-    if database_dir is not None:
-        from tvm.s_tir import meta_schedule as ms
+    if database_dir is None:
+        return tvm.compile(mod, target=target), None
+    from tvm.s_tir import meta_schedule as ms
 
-        return ms.relax_integration.compile_relax(open_database(database_dir), mod, target, None)
-    return tvm.compile(mod, target=target)
+    database = open_database(database_dir)
+    tasks = ms.relax_integration.extract_tasks(mod, target, module_equality=MODULE_EQUALITY)
+    covered = sum(has_record(database, task.dispatched[0]) for task in tasks)
+    executable = ms.relax_integration.compile_relax(database, mod, target, None)
+    return executable, covered / len(tasks) if tasks else 1.0
+
+
+def has_record(database: Any, mod: Any) -> bool:
+    """Whether the database holds at least one tuning record for the workload `mod`."""
+    if not database.has_workload(mod):
+        return False
+    return len(database.get_top_k(database.commit_workload(mod), 1)) > 0
 
 
 def export_library(executable: Any, folder: str, target_dict: Mapping[str, Any],
@@ -136,6 +158,7 @@ class _Handle:
     remote: bool
     tuned: bool
     build_s: float
+    coverage: float | None = None
     retries: int = 0
     keep: list[Any] = field(default_factory=list)
 
@@ -250,9 +273,6 @@ class TvmProfiler(Profiler):
         from tvm import relax
 
         target = device_target(device, self.target)
-        if settings.threads is not None:
-            target = {**target, "num-cores": settings.threads}
-            os.environ["TVM_NUM_THREADS"] = str(settings.threads)
         data = model.onnx_bytes(settings.batch_size)
         dims = [d.dim_value for d in onnx.load_from_string(data).graph.input[0].type.tensor_type.shape.dim]
         if any(d <= 0 for d in dims):
@@ -266,13 +286,16 @@ class TvmProfiler(Profiler):
                 "access.method = 'tvm-rpc' with a tracker, or a host target"
             )
         started = time.perf_counter()
-        executable = build(data, target, self.database)
+        executable, coverage = build_with_coverage(data, target, self.database)
         build_s = time.perf_counter() - started
         array = np.random.default_rng(0).standard_normal(dims).astype("float32")
         number = self.number
 
         if device.access.method != "tvm-rpc":
             dev = tvm.cpu()
+            if settings.threads is not None:
+                # mode 0 (no core affinity), n worker threads for this process's kernels
+                tvm.get_global_func("runtime.config_threadpool")(0, settings.threads)
             vm = relax.VirtualMachine(executable, dev)
             x = tvm.runtime.tensor(array, dev)
 
@@ -281,7 +304,7 @@ class TvmProfiler(Profiler):
                 return [r * 1e3 for r in timer(x).results]
 
             return _Handle(run_local, None, target, False, self.database is not None, build_s,
-                           keep=[vm, x])
+                           coverage, keep=[vm, x])
 
         folder = tempfile.mkdtemp(prefix="hwnas-tvm-")
         library = export_library(executable, folder, target, device.properties.get("cross_compiler"))
@@ -303,6 +326,8 @@ class TvmProfiler(Profiler):
                 f"TVM RPC tracker {access.tracker_host}:{access.tracker_port} (key {access.rpc_key!r}; "
                 "is the board's rpc_server running and registered?)",
             )
+            if settings.threads is not None:
+                remote.get_function("runtime.config_threadpool")(0, settings.threads)
             remote.upload(library)
             remote_dev = remote.cpu()
             vm = relax.VirtualMachine(remote.load_module("model.so"), remote_dev)
@@ -318,7 +343,7 @@ class TvmProfiler(Profiler):
 
         connect()
         return _Handle(run_remote, connect, target, True, self.database is not None, build_s,
-                       keep=[state, folder])
+                       coverage, keep=[state, folder])
 
     def _run(self, handle: _Handle, iterations: int) -> list[float]:
         try:
@@ -344,6 +369,7 @@ class TvmProfiler(Profiler):
             "tvm_target": handle.target,
             "tuned": handle.tuned,
             "tuning_database": str(self.database) if self.database else None,
+            "tuning_coverage": handle.coverage,
             "remote": handle.remote,
             "build_s": round(handle.build_s, 3),
             "rpc_retries": handle.retries,

@@ -18,6 +18,7 @@ from hwnas.profilers._model import ModelSource, as_model_source
 from hwnas.profilers._tvm import (
     MODULE_EQUALITY,
     device_target,
+    has_record,
     import_tvm,
     open_database,
     relax_module,
@@ -109,7 +110,7 @@ def tune_tvm(
         for task in ms.relax_integration.extract_tasks(mod, tvm_target, module_equality=MODULE_EQUALITY):
             key = int(structural_hash(task.dispatched[0]))
             seen.setdefault(key, task)
-    fresh = [t for t in seen.values() if not _has_record(db, t.dispatched[0])]
+    fresh = [t for t in seen.values() if not has_record(db, t.dispatched[0])]
     started = time.perf_counter()
     trials = 0
     if fresh:
@@ -132,12 +133,6 @@ def tune_tvm(
         tasks_tuned=len(fresh), tasks_reused=len(seen) - len(fresh), trials=trials,
         tuning_s=round(time.perf_counter() - started, 2),
     )
-
-
-def _has_record(db: Any, mod: Any) -> bool:
-    if not db.has_workload(mod):
-        return False
-    return len(db.get_top_k(db.commit_workload(mod), 1)) > 0
 
 
 def _cost_model() -> str:

@@ -181,4 +181,5 @@ def test_tuning_fills_a_shared_database_once_and_the_profiler_uses_it(tmp_path, 
     again = tune_tvm([matmul, matmul], "host-cpu", database, trials_per_task=2)
     assert again.tasks_tuned == 0 and again.tasks_reused == 1 and again.trials == 0
     m = create_profiler("tvm", database=database).profile(matmul, "host-cpu", SETTINGS)
-    assert m.environment["tuned"] is True and m.latency_p50_ms > 0
+    assert m.environment["tuned"] is True and m.environment["tuning_coverage"] == 1.0
+    assert m.latency_p50_ms > 0
