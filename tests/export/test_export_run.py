@@ -47,7 +47,8 @@ def test_export_each_rule_writes_a_checked_labelled_file(table_run, tmp_path, ru
 
 def test_cli_export_knee_and_metadata_round_trip(table_run, tmp_path) -> None:
     out = tmp_path / "out"
-    data = cli_json("export", str(table_run.folder), "--pick", "knee", "--out", str(out))
+    data = cli_json("export", str(table_run.folder), "--pick", "knee", "--out", str(out),
+                    "--tensorrt", "--board", "jetson-orin-nano", "--precision", "fp16")
     pick = pick_candidate(table_run.candidates(), "knee", None, table_run.candidate_extras())
     candidate = pick.candidate
     assert data["architecture"]["arch_id"] == candidate.architecture.arch_id
@@ -62,8 +63,12 @@ def test_cli_export_knee_and_metadata_round_trip(table_run, tmp_path) -> None:
                           "minimize": value.minimize}
     assert meta["input_shape"] == [3, 32, 32] and meta["num_classes"] == 10
     assert meta["max_abs_error"] == data["max_abs_error"] <= 1e-4
-    # Only the model file is written.
-    assert sorted(p.name for p in out.iterdir()) == [f"nb201-{candidate.architecture.arch_id}.onnx"]
+    # Without TensorRT here: the command for the board, and only the model file written.
+    name = f"nb201-{candidate.architecture.arch_id}.onnx"
+    assert f"--onnx={name}" in data["tensorrt"]["trtexec_command"]
+    assert "--fp16" in data["tensorrt"]["trtexec_command"]
+    if not data["tensorrt"]["built_here"]:
+        assert sorted(p.name for p in out.iterdir()) == [name]
 
 
 def test_deployed_graph_computes_the_benchmark_network(tmp_path, nb201) -> None:
