@@ -110,11 +110,38 @@ def throughput(table, n):
     return best, len(strings) / (time.perf_counter() - started)
 
 
+def lut_check(sample: int) -> dict[str, float]:
+    """Host NB201 latency table (ONNX Runtime, 1 thread): block sum vs end-to-end on
+    `sample` networks; a correction fitted on the first half, scored on the second."""
+    from hwnas.lut import build_table, validate_table
+    from hwnas.profilers import ProfileSettings
+    from hwnas.spaces import create_space
+
+    settings = ProfileSettings(threads=1)
+    table = build_table("nb201", "host-cpu", settings=settings, num_classes=100)
+    archs = create_space("nb201").sample(sample, seed=0)
+    check = validate_table(table, archs, settings=settings)
+    half = sample // 2
+    corrected = table.with_correction(check.sum_ms[:half], check.measured_ms[:half])
+    held_out = corrected.correction.apply(check.sum_ms[half:]) / check.measured_ms[half:] - 1
+    raw = check.summary()
+    print(f"lut-sum vs end to end on host-cpu ({sample} networks): mean |error| "
+          f"{raw['mean_abs_error_pct']:.1f}%, max {raw['max_abs_error_pct']:.1f}%, within 10% "
+          f"{raw['within_10pct']:.2f}, Spearman {raw['spearman']:.3f}; with a correction "
+          f"fitted on {half}, held-out mean |error| {100 * np.abs(held_out).mean():.1f}%, "
+          f"within 10% {np.mean(np.abs(held_out) <= 0.1):.2f}")
+    return {"lut_nb201_host_mean_abs_error_pct": raw["mean_abs_error_pct"],
+            "lut_nb201_host_within_10pct": raw["within_10pct"],
+            "lut_nb201_host_corrected_heldout_mean_abs_error_pct": float(100 * np.abs(held_out).mean())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="random training draws per figure")
     parser.add_argument("--fewshot-seeds", type=int, default=5)
     parser.add_argument("--throughput-n", type=int, default=1_000_000)
+    parser.add_argument("--lut-sample", type=int, default=0,
+                        help="also build a host NB201 latency table and check it on N networks")
     args = parser.parse_args()
 
     from hwnas.benchmarks import open_table
@@ -179,6 +206,8 @@ def main() -> None:
           f"{args.throughput_n:,}), {strings_per_s:,.0f} archs/s from strings")
     figures["predict_archs_per_s"] = genes_per_s
     figures["predict_strings_per_s"] = strings_per_s
+    if args.lut_sample:
+        figures.update(lut_check(args.lut_sample))
     figures["seconds"] = time.time() - started
     print(json.dumps({k: round(v, 5) for k, v in figures.items()}))
 

@@ -128,7 +128,14 @@ def _pruned_source(space: Any, string: str, table: LatencyTable) -> Any:
 
 def validated(table: LatencyTable, validation: TableValidation, correct: bool = False) -> LatencyTable:
     """The table with its validation summary (and, if asked, a fitted correction)."""
-    out = replace(table, validation=validation.summary())
+    summary = validation.summary()
+    out = replace(table, validation=summary)
     if correct:
         out = out.with_correction(validation.sum_ms, validation.measured_ms)
+        assert out.correction is not None
+        error = out.correction.apply(validation.sum_ms) / validation.measured_ms - 1.0
+        # Fitted and scored on the same sample: an optimistic figure, labelled as such.
+        summary["corrected_in_sample_mean_abs_error_pct"] = float(100 * np.abs(error).mean())
+        summary["corrected_in_sample_within_10pct"] = float(np.mean(np.abs(error) <= 0.10))
+        out = replace(out, validation=summary)
     return out

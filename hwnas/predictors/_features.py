@@ -169,6 +169,13 @@ def _sum_terms(genes: np.ndarray, live: np.ndarray) -> np.ndarray:
         columns += [zero, constant, len(inputs) - zero]
         live_adds += np.maximum(live[:, inputs].sum(axis=1) - 1, 0)
     columns += [live_adds, ~nonzero[1], ~nonzero[2]]
+    # Dead ops come in two kinds that runtimes treat differently: reading an all-zero
+    # node (LiteRT still runs a 3x3 convolution of zeros) or feeding nothing (removed).
+    source_zero = np.stack([~nonzero[s] for s, _ in _NB201_EDGES], axis=1)
+    for index in (_SKIP, _CONV1, _CONV3, _POOL):
+        columns.append(((genes == index) & source_zero).sum(axis=1))
+    for index in (_SKIP, _CONV1, _CONV3, _POOL):
+        columns.append(((genes == index) & ~source_zero & ~live).sum(axis=1))
     return np.stack(columns, axis=1).astype(float)
 
 
@@ -199,6 +206,7 @@ class Nb201Encoder(FeatureEncoder):
         columns += [f"live_{op}" for op in ops] + [f"dead_{op}" for op in ops]
         columns += [f"node{t}_{kind}_terms" for t in (2, 3) for kind in ("zero", "constant", "live")]
         columns += ["live_adds", "node1_zero", "node2_zero"]
+        columns += [f"zero_source_{op}" for op in ops[1:]] + [f"unreached_{op}" for op in ops[1:]]
         columns += ["macs_m", "live_macs_m", "params_m", "live_params_m"]
         self.roofline_columns = (
             "roofline_conv3x3_ms", "roofline_conv1x1_ms", "roofline_pool_ms", "roofline_relu_ms",
