@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from hwnas.cli._output import FormatOption, OutputFormat, console, emit, print_table, progress_enabled
+from hwnas.cli._output import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    print_table,
+    progress_enabled,
+)
 
 EXAMPLES = """
 Examples:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import io
 import json
 import sqlite3
 from pathlib import Path

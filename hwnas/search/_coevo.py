@@ -78,29 +78,33 @@ def hvi_2d_many(front: np.ndarray, points: np.ndarray, reference: np.ndarray) ->
 class CoEvolution(Strategy):
     """LLM/knowledge-base co-evolution in latency bands with surrogate screening.
 
-    Options: `guaranteed` (0.5: the part of the band budget spread evenly over the bands;
-    the rest follows each band's share of the overall front), `init_fraction` (0.1 of each
-    band's even share sampled at random first), `step`
-    (4 evaluations per band per round), `distill_fraction` (0.1 of the budget for the
-    cross-band step), `kappa` (1.0, optimism of the screen), `elites` (8 per band),
-    `llm_proposals` (4 asked of the LLM per band per round), `members` (4 surrogates).
+    Options: `guaranteed` (0.3: the part of the band budget spread evenly over the bands;
+    the rest follows each band's share of the overall front), `init_fraction` (0.05 of the
+    band budget sampled at random first, spread over the bands), `step` (4 evaluations per
+    band step), `distill_fraction` (0.05 of the budget for the cross-band step), `kappa`
+    (0.3, optimism of the screen: mean minus kappa x ensemble spread), `kappa_decay`
+    (False; True lowers kappa linearly to 0 over the budget), `elites` (8 per band),
+    `believer` (True: each pick joins the front before the next is scored), `log_scale`
+    (False; True screens objectives spanning more than 4x on a log scale), `pool_random`
+    (40 random samples per pool), `reference` (1.1), `llm_proposals` (4 asked of the LLM
+    per band per round), `members` (4 surrogate members).
     """
 
     name = "coevo"
     uses_llm = True
 
-    def __init__(self, init_fraction: float = 0.1, step: int = 4, distill_fraction: float = 0.1,
+    def __init__(self, init_fraction: float = 0.05, step: int = 4, distill_fraction: float = 0.05,
                  kappa: float = 0.3, elites: int = 8, llm_proposals: int = 4, members: int = 4,
-                 reference: float = 1.1, pool_random: int = 40, guaranteed: float = 0.5,
-                 log_scale: bool = True, anchors: bool = False, believer: bool = True,
-                 **options: Any) -> None:
+                 reference: float = 1.1, pool_random: int = 40, guaranteed: float = 0.3,
+                 log_scale: bool = False, believer: bool = True,
+                 kappa_decay: bool = False, **options: Any) -> None:
         super().__init__(init_fraction=init_fraction, step=step, distill_fraction=distill_fraction,
                          kappa=kappa, elites=elites, llm_proposals=llm_proposals,
                          members=members, reference=reference, pool_random=pool_random,
-                         guaranteed=guaranteed, log_scale=log_scale, anchors=anchors,
-                         believer=believer, **options)
+                         guaranteed=guaranteed, log_scale=log_scale, believer=believer,
+                         kappa_decay=kappa_decay, **options)
         self.believer = bool(believer)
-        self.anchors = bool(anchors)
+        self.kappa_decay = bool(kappa_decay)
         self.guaranteed = float(guaranteed)
         self.log_scale = bool(log_scale)
         self._log_columns: np.ndarray | None = None
@@ -410,7 +414,9 @@ class CoEvolution(Strategy):
         ideal, nadir = observed.min(axis=0), observed.max(axis=0)
         span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
         mean, std = surrogate.predict(self.features.matrix([p.arch for p in pool]))
-        optimistic = (mean - self.kappa * std - ideal) / span
+        kappa = self.kappa * (1 - context.evaluations / context.budget) if self.kappa_decay \
+            else self.kappa  # explore early, exploit late
+        optimistic = (mean - kappa * std - ideal) / span
         reference = np.full(observed.shape[1], self.reference)
         empty = np.zeros((0, observed.shape[1]))
         front_members = context.front()
@@ -419,23 +425,6 @@ class CoEvolution(Strategy):
         band_front = (self._vectors(context, band_members) - ideal) / span if band_members else empty
         chosen: list[int] = []
         remaining = np.ones(len(pool), dtype=bool)
-        if band is not None and self.anchors:
-            # probe the front's ends: for an objective whose best value so far lies in this
-            # band, the proposal whose predicted mean beats that value (IGD punishes a
-            # missing end of the front, hypervolume hardly notices it)
-            predicted = (mean - ideal) / span
-            for column in range(observed.shape[1]):
-                holder = finals[int(np.argmin(observed[:, column]))]
-                if holder.candidate.band != band or len(chosen) >= 1:
-                    continue
-                candidates = np.flatnonzero(remaining & (predicted[:, column] < 0))
-                if len(candidates):
-                    best = int(candidates[np.argmin(predicted[candidates, column])])
-                    chosen.append(best)
-                    remaining[best] = False
-                    point = optimistic[best : best + 1]
-                    front = np.vstack([front, point])
-                    band_front = np.vstack([band_front, point])
         for _ in range(min(count * 2, len(pool)) - len(chosen)):
             gain = self._improvement(front, optimistic, reference)
             band_gain = self._improvement(band_front, optimistic, reference) if len(band_front) else gain

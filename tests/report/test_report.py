@@ -56,8 +56,8 @@ def test_front_csv_is_the_non_dominated_set(finished_run: Path) -> None:
     with RunStore.open(finished_run) as store:
         candidates = store.candidates()
     points = [(c.value("accuracy"), c.value("latency")) for c in candidates]
-    front = {c.architecture.string for c, (a, l) in zip(candidates, points, strict=True)
-             if not any(a2 >= a and l2 <= l and (a2, l2) != (a, l) for a2, l2 in points)}
+    front = {c.architecture.string for c, (a, lat) in zip(candidates, points, strict=True)
+             if not any(a2 >= a and l2 <= lat and (a2, l2) != (a, lat) for a2, l2 in points)}
     assert {r["architecture"] for r in rows} == front
     assert all(r["sources"] == "accuracy:table;latency:table" for r in rows)
 
