@@ -16,8 +16,14 @@ def _settings(threads: int | None, quick: bool) -> Any:
     from hwnas.profilers import ProfileSettings
 
     if quick:
-        return ProfileSettings(threads=threads, warmup=3, min_repeats=10, max_repeats=100,
-                               max_seconds=2.0, ci_fraction=0.03)
+        return ProfileSettings(
+            threads=threads,
+            warmup=3,
+            min_repeats=10,
+            max_repeats=100,
+            max_seconds=2.0,
+            ci_fraction=0.03,
+        )
     return ProfileSettings(threads=threads)
 
 
@@ -37,14 +43,23 @@ def _shape(text: str | None) -> tuple[int, int, int] | None:
     return parse(text)
 
 
-def _validate(table: Any, sample: int, seed: int, profiler: str, settings: Any,
-              correct: bool, prune: bool, verbose: bool) -> Any:
+def _validate(
+    table: Any,
+    sample: int,
+    seed: int,
+    profiler: str,
+    settings: Any,
+    correct: bool,
+    prune: bool,
+    verbose: bool,
+) -> Any:
     from hwnas.lut import validate_table, validated
     from hwnas.spaces import create_space
 
     archs = create_space(table.space).sample(sample, seed=seed)
-    check = validate_table(table, archs, profiler, settings, prune=prune,
-                           progress=_progress(verbose))
+    check = validate_table(
+        table, archs, profiler, settings, prune=prune, progress=_progress(verbose)
+    )
     return validated(table, check, correct=correct)
 
 
@@ -58,7 +73,9 @@ def build_command(
     num_classes: Annotated[int | None, typer.Option(help="classifier outputs")] = None,
     threads: Annotated[int | None, typer.Option(help="runtime threads")] = None,
     validate: Annotated[int, typer.Option(help="networks to measure end to end (0: none)")] = 0,
-    correct: Annotated[bool, typer.Option(help="fit a linear correction from the validation")] = False,
+    correct: Annotated[
+        bool, typer.Option(help="fit a linear correction from the validation")
+    ] = False,
     prune: Annotated[bool, typer.Option(help="sum live blocks only (pruned networks)")] = False,
     seed: Annotated[int, typer.Option(help="seed of the validation sample")] = 0,
     quick: Annotated[bool, typer.Option(help="fewer repeats per block (looser CI)")] = False,
@@ -72,8 +89,15 @@ def build_command(
 
     settings = _settings(threads, quick)
     verbose = output_format == OutputFormat.text
-    table = build_table(space, device, profiler, settings, _shape(input_shape), num_classes,
-                        progress=_progress(verbose))
+    table = build_table(
+        space,
+        device,
+        profiler,
+        settings,
+        _shape(input_shape),
+        num_classes,
+        progress=_progress(verbose),
+    )
     if correct and validate < 2:
         from hwnas.core import ConfigError
 
@@ -81,11 +105,19 @@ def build_command(
     if validate:
         table = _validate(table, validate, seed, profiler, settings, correct, prune, verbose)
     table.save(out)
-    summary = {"table": str(out), "space": table.space, "device": table.device,
-               "blocks": len(table.entries_ms), "validation": table.validation,
-               "correction": None if table.correction is None else vars(table.correction)}
-    emit(summary, output_format, lambda: print_table("latency table", ["field", "value"],
-                                                    summary.items()))
+    summary = {
+        "table": str(out),
+        "space": table.space,
+        "device": table.device,
+        "blocks": len(table.entries_ms),
+        "validation": table.validation,
+        "correction": None if table.correction is None else vars(table.correction),
+    }
+    emit(
+        summary,
+        output_format,
+        lambda: print_table("latency table", ["field", "value"], summary.items()),
+    )
 
 
 @lut_app.command("validate")
@@ -104,14 +136,26 @@ def validate_command(
     from hwnas.lut import load_table
 
     table = load_table(table_path)
-    checked = _validate(table, sample, seed, profiler, _settings(threads, quick), correct, prune,
-                        output_format == OutputFormat.text)
+    checked = _validate(
+        table,
+        sample,
+        seed,
+        profiler,
+        _settings(threads, quick),
+        correct,
+        prune,
+        output_format == OutputFormat.text,
+    )
     if correct:
         checked.save(table_path)
-    result = {"table": str(table_path), "validation": checked.validation,
-              "correction": None if checked.correction is None else vars(checked.correction)}
-    emit(result, output_format, lambda: print_table("validation", ["field", "value"],
-                                                   result.items()))
+    result = {
+        "table": str(table_path),
+        "validation": checked.validation,
+        "correction": None if checked.correction is None else vars(checked.correction),
+    }
+    emit(
+        result, output_format, lambda: print_table("validation", ["field", "value"], result.items())
+    )
 
 
 @lut_app.command("show")
@@ -124,9 +168,15 @@ def show_command(
 
     table = load_table(table_path)
     data = table.to_dict()
-    emit(data, output_format, lambda: print_table(
-        f"{table.space} on {table.device} ({table.profiler})", ["block", "latency_ms"],
-        [(k, f"{v:.4f}") for k, v in sorted(table.entries_ms.items())]))
+    emit(
+        data,
+        output_format,
+        lambda: print_table(
+            f"{table.space} on {table.device} ({table.profiler})",
+            ["block", "latency_ms"],
+            [(k, f"{v:.4f}") for k, v in sorted(table.entries_ms.items())],
+        ),
+    )
 
 
 def register(app: typer.Typer) -> None:

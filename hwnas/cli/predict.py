@@ -11,8 +11,9 @@ import typer
 from hwnas.cli._output import FormatOption, OutputFormat, console, emit, print_table
 from hwnas.core import ConfigError
 
-predict_app = typer.Typer(help="Train, evaluate and use latency/energy predictors.",
-                          no_args_is_help=True)
+predict_app = typer.Typer(
+    help="Train, evaluate and use latency/energy predictors.", no_args_is_help=True
+)
 
 ModelOption = Annotated[Path, typer.Option("--model", "-m", help="saved predictor folder")]
 
@@ -45,17 +46,29 @@ def _shape(text: str | None) -> tuple[int, int, int] | None:
 @predict_app.command("train")
 def train_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to save the model in")],
-    predictor: Annotated[str, typer.Option(help="gbdt, mlp, roofline-fit, lut-sum, fewshot")] = "gbdt",
+    predictor: Annotated[
+        str, typer.Option(help="gbdt, mlp, roofline-fit, lut-sum, fewshot")
+    ] = "gbdt",
     table: Annotated[str, typer.Option(help="table name (pi5) or measurement file")] = "pi5",
-    metric: Annotated[str, typer.Option(help="table column to predict")] = "onnx/cifar100/latency_ms",
-    train_size: Annotated[int, typer.Option(min=2, help="measured architectures to train on")] = 1000,
+    metric: Annotated[
+        str, typer.Option(help="table column to predict")
+    ] = "onnx/cifar100/latency_ms",
+    train_size: Annotated[
+        int, typer.Option(min=2, help="measured architectures to train on")
+    ] = 1000,
     seed: Annotated[int, typer.Option(help="seed of the training sample and the model")] = 0,
-    source: Annotated[list[str] | None, typer.Option(
-        help="fewshot: table column to pretrain on (repeat); all measured rows are used")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="fewshot: table column to pretrain on (repeat); all measured rows are used"
+        ),
+    ] = None,
     lut: Annotated[Path | None, typer.Option(help="lut-sum: latency table file")] = None,
     input_shape: Annotated[str | None, typer.Option(help="C,H,W (default: from the table)")] = None,
-    option: Annotated[list[str] | None, typer.Option(
-        help="predictor option KEY=VALUE (repeat), e.g. n_estimators=200")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="predictor option KEY=VALUE (repeat), e.g. n_estimators=200"),
+    ] = None,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Train a predictor on a random sample of measured architectures and save it.
@@ -84,10 +97,17 @@ def train_command(
         model.pretrain(archs, {s: frame.loc[archs, s].to_numpy(dtype=float) for s in source})
     model.fit(list(train.archs), train.values)
     model.save(out)
-    summary = {"model": str(out), "predictor": predictor, "metric": metric,
-               "train_size": len(train), "sources": list(source or []),
-               "data_sha256": model.training["data_sha256"]}
-    emit(summary, output_format, lambda: print_table("trained", ["field", "value"], summary.items()))
+    summary = {
+        "model": str(out),
+        "predictor": predictor,
+        "metric": metric,
+        "train_size": len(train),
+        "sources": list(source or []),
+        "data_sha256": model.training["data_sha256"],
+    }
+    emit(
+        summary, output_format, lambda: print_table("trained", ["field", "value"], summary.items())
+    )
 
 
 def _measured_rows(table: Any) -> list[str]:
@@ -116,9 +136,15 @@ def eval_command(
     test = dataset.without(set(predictor.training.get("archs", [])))
     result = evaluate_predictions(test.values, predictor.predict(list(test.archs)), predictor.unit)
     result = {"metric": column, "predictor": predictor.name, **result}
-    emit(result, output_format, lambda: print_table(
-        f"{predictor.name} on {column}", ["measure", "value"],
-        [(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in result.items()]))
+    emit(
+        result,
+        output_format,
+        lambda: print_table(
+            f"{predictor.name} on {column}",
+            ["measure", "value"],
+            [(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in result.items()],
+        ),
+    )
 
 
 @predict_app.command("show")
@@ -127,8 +153,11 @@ def show_command(model: ModelOption, output_format: FormatOption = OutputFormat.
     from hwnas.predictors import read_manifest
 
     manifest = read_manifest(model)
-    rows = [(k, v if not isinstance(v, (dict, list)) else json.dumps(v)[:100])
-            for k, v in manifest.items() if k != "config"]
+    rows = [
+        (k, v if not isinstance(v, (dict, list)) else json.dumps(v)[:100])
+        for k, v in manifest.items()
+        if k != "config"
+    ]
     emit(manifest, output_format, lambda: print_table(str(model), ["field", "value"], rows))
 
 
@@ -138,15 +167,25 @@ def run_command(
     archs: Annotated[list[str], typer.Argument(help="architecture strings")],
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
-    """Predict the metric of architectures. Example: hwnas predict run -m DIR '|nor_conv_3x3~0|+...'"""
+    """Predict the metric of architectures.
+
+    Example: hwnas predict run -m DIR '|nor_conv_3x3~0|+|...'
+    """
     from hwnas.predictors import load_predictor
 
     predictor = load_predictor(model)
     values = predictor.predict(archs)
-    rows = [{"arch": a, predictor.metric: float(v)} for a, v in zip(archs, values)]
-    emit(rows, output_format, lambda: console.print(
-        "\n".join(f"{v:.4f} {predictor.unit}  {a}" for a, v in zip(archs, values)),
-        highlight=False))
+    rows = [{"arch": a, predictor.metric: float(v)} for a, v in zip(archs, values, strict=True)]
+    emit(
+        rows,
+        output_format,
+        lambda: console.print(
+            "\n".join(
+                f"{v:.4f} {predictor.unit}  {a}" for a, v in zip(archs, values, strict=True)
+            ),
+            highlight=False,
+        ),
+    )
 
 
 def register(app: typer.Typer) -> None:

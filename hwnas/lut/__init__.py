@@ -1,8 +1,8 @@
 """Latency lookup tables: measure each distinct block once, predict a network as a sum.
 
-    from hwnas.lut import build_table, validate_table, load_table
-    table = build_table("nb201", "host-cpu")            # measures ~20 blocks
-    check = validate_table(table, space.sample(10))     # sum of blocks vs end to end
+from hwnas.lut import build_table, validate_table, load_table
+table = build_table("nb201", "host-cpu")            # measures ~20 blocks
+check = validate_table(table, space.sample(10))     # sum of blocks vs end to end
 """
 
 from __future__ import annotations

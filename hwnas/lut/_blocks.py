@@ -37,7 +37,9 @@ NB201_MEASURED_OPS = ("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "none")
 def _nb201_geometry(input_shape: tuple[int, int, int]) -> list[tuple[int, int, int]]:
     from hwnas.spaces._nb201 import STAGE_CHANNELS, stage_resolutions
 
-    return [(c, h, w) for (h, w), c in zip(stage_resolutions(input_shape), STAGE_CHANNELS)]
+    return [
+        (c, h, w) for (h, w), c in zip(stage_resolutions(input_shape), STAGE_CHANNELS, strict=True)
+    ]
 
 
 def nb201_blocks(input_shape: tuple[int, int, int], num_classes: int) -> dict[str, Block]:
@@ -51,8 +53,13 @@ def nb201_blocks(input_shape: tuple[int, int, int], num_classes: int) -> dict[st
     blocks: dict[str, Block] = {}
     c0, h0, w0 = geometry[0]
     stem_key = f"nb201_stem_c{input_shape[0]}_o{c0}_i{_size(h0, w0)}"
-    blocks[stem_key] = Block(stem_key, input_shape, lambda: nn.Sequential(
-        nn.Conv2d(input_shape[0], c0, 3, padding=1, bias=False), nn.BatchNorm2d(c0)))
+    blocks[stem_key] = Block(
+        stem_key,
+        input_shape,
+        lambda: nn.Sequential(
+            nn.Conv2d(input_shape[0], c0, 3, padding=1, bias=False), nn.BatchNorm2d(c0)
+        ),
+    )
     for stage, (channels, height, width) in enumerate(geometry):
         shape = (channels, height, width)
         for op in NB201_MEASURED_OPS:
@@ -63,8 +70,9 @@ def nb201_blocks(input_shape: tuple[int, int, int], num_classes: int) -> dict[st
         if stage > 0:
             c_in, h_in, w_in = geometry[stage - 1]
             key = f"nb201_reduction_c{c_in}_o{channels}_i{_size(h_in, w_in)}"
-            blocks[key] = Block(key, (c_in, h_in, w_in),
-                                lambda a=c_in, b=channels: ResidualReduction(a, b))
+            blocks[key] = Block(
+                key, (c_in, h_in, w_in), lambda a=c_in, b=channels: ResidualReduction(a, b)
+            )
     c_last, h_last, w_last = geometry[-1]
     key = f"nb201_head_c{c_last}_i{_size(h_last, w_last)}_n{num_classes}"
     blocks[key] = Block(key, (c_last, h_last, w_last), lambda: _Nb201Head(c_last, num_classes))
@@ -86,10 +94,13 @@ def nb201_position_costs(
         size = _size(height, width)
         for index, op in enumerate(OPS):
             if op != "skip_connect":
-                op_cost[index] += CELLS_PER_STAGE * _entry(entries, f"nb201_{op}_c{channels}_i{size}")
+                op_cost[index] += CELLS_PER_STAGE * _entry(
+                    entries, f"nb201_{op}_c{channels}_i{size}"
+                )
         add_cost += CELLS_PER_STAGE * _entry(entries, f"nb201_add_c{channels}_i{size}")
     fixed = sum(
-        _entry(entries, key) for key in blocks
+        _entry(entries, key)
+        for key in blocks
         if key.startswith(("nb201_stem", "nb201_reduction", "nb201_head"))
     )
     return op_cost, np.array([add_cost]), fixed
@@ -108,27 +119,40 @@ def fbnet_blocks(
     blocks: dict[str, Block] = {}
     first = layers[0]
     stem_key = f"fbnet_stem_c{input_shape[0]}_o16_s{spec.stem_stride}_i{_size(*input_shape[1:])}"
-    blocks[stem_key] = Block(stem_key, input_shape,
-                             lambda: make_stem(input_shape[0], spec.stem_stride))
+    blocks[stem_key] = Block(
+        stem_key, input_shape, lambda: make_stem(input_shape[0], spec.stem_stride)
+    )
     for layer in layers:
         for block in BLOCK_SPECS:
             if is_identity(block, layer):
                 continue
             key = block_key(block, layer)
-            blocks.setdefault(key, Block(
-                key, (layer.c_in, layer.height, layer.width),
-                lambda b=block, lay=layer: make_block(b, lay)))
+            blocks.setdefault(
+                key,
+                Block(
+                    key,
+                    (layer.c_in, layer.height, layer.width),
+                    lambda b=block, lay=layer: make_block(b, lay),
+                ),
+            )
     last = layers[-1]
-    key = (f"fbnet_head_c{last.c_out}_o{spec.head_channels}"
-           f"_i{_size(last.out_height, last.out_width)}_n{num_classes}")
-    blocks[key] = Block(key, (last.c_out, last.out_height, last.out_width),
-                        lambda: Head(last.c_out, spec.head_channels, num_classes))
+    key = (
+        f"fbnet_head_c{last.c_out}_o{spec.head_channels}"
+        f"_i{_size(last.out_height, last.out_width)}_n{num_classes}"
+    )
+    blocks[key] = Block(
+        key,
+        (last.c_out, last.out_height, last.out_width),
+        lambda: Head(last.c_out, spec.head_channels, num_classes),
+    )
     del first
     return blocks
 
 
 def fbnet_position_costs(
-    entries: dict[str, float], input_shape: tuple[int, int, int], num_classes: int,
+    entries: dict[str, float],
+    input_shape: tuple[int, int, int],
+    num_classes: int,
     layout: str = "cifar",
 ) -> tuple[np.ndarray, float]:
     """(cost[layer, block] for the 22 x 9 choices, fixed stem + head cost)."""
@@ -190,6 +214,9 @@ class _Nb201Head:
         from torch import nn
 
         return nn.Sequential(
-            nn.BatchNorm2d(channels), nn.ReLU(inplace=False), nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(1), nn.Linear(channels, num_classes),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=False),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(1),
+            nn.Linear(channels, num_classes),
         )

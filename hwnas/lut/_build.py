@@ -28,9 +28,13 @@ def _measure_block(block: Block, device: str, profiler: Any, settings: Any) -> f
 
 
 def build_table(
-    space: str, device: str, profiler: str | Any = "onnxruntime",
-    settings: Any = None, input_shape: tuple[int, int, int] | None = None,
-    num_classes: int | None = None, keys: Sequence[str] | None = None,
+    space: str,
+    device: str,
+    profiler: str | Any = "onnxruntime",
+    settings: Any = None,
+    input_shape: tuple[int, int, int] | None = None,
+    num_classes: int | None = None,
+    keys: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> LatencyTable:
     """Measure every distinct block of `space` once on `device` (or only `keys`)."""
@@ -58,10 +62,17 @@ def build_table(
             progress(block.key, done, len(todo))
         entries[block.key] = _measure_block(block, device, runner, settings)
     return LatencyTable(
-        space=space_obj.name, device=device, profiler=runner.name,
-        input_shape=shape, num_classes=classes, entries_ms=entries,  # type: ignore[arg-type]
-        environment={"host": host_environment(), "threads": settings.threads,
-                     "overhead_subtracted": True},
+        space=space_obj.name,
+        device=device,
+        profiler=runner.name,
+        input_shape=shape,
+        num_classes=classes,
+        entries_ms=entries,  # type: ignore[arg-type]
+        environment={
+            "host": host_environment(),
+            "threads": settings.threads,
+            "overhead_subtracted": True,
+        },
     )
 
 
@@ -87,13 +98,19 @@ class TableValidation:
             "mean_abs_error_pct": float(100 * np.abs(error).mean()),
             "max_abs_error_pct": float(100 * np.abs(error).max()),
             "within_10pct": float(np.mean(np.abs(error) <= 0.10)),
-            "spearman": float(spearmanr(self.sum_ms, self.measured_ms)[0]) if len(error) > 2 else None,
+            "spearman": float(spearmanr(self.sum_ms, self.measured_ms)[0])
+            if len(error) > 2
+            else None,
         }
 
 
 def validate_table(
-    table: LatencyTable, archs: Sequence[Architecture | str], profiler: str | Any = "onnxruntime",
-    settings: Any = None, prune: bool = False, progress: Progress | None = None,
+    table: LatencyTable,
+    archs: Sequence[Architecture | str],
+    profiler: str | Any = "onnxruntime",
+    settings: Any = None,
+    prune: bool = False,
+    progress: Progress | None = None,
 ) -> TableValidation:
     """Measure `archs` end to end with the table's device and compare with the block sum."""
     from hwnas.profilers import ModelSource, ProfileSettings, create_profiler
@@ -109,12 +126,16 @@ def validate_table(
         if progress:
             progress(string, done, len(strings))
         source = ModelSource.from_architecture(
-            Architecture(space.name, string), input_shape=table.input_shape,
-            num_classes=table.num_classes)
+            Architecture(space.name, string),
+            input_shape=table.input_shape,
+            num_classes=table.num_classes,
+        )
         if prune:
             source = _pruned_source(space, string, table)
         measured.append(runner.profile(source, table.device, settings).latency_p50_ms)
-    return TableValidation(tuple(strings), table.sum_ms(genes, prune), np.array(measured, dtype=float))
+    return TableValidation(
+        tuple(strings), table.sum_ms(genes, prune), np.array(measured, dtype=float)
+    )
 
 
 def _pruned_source(space: Any, string: str, table: LatencyTable) -> Any:
@@ -126,7 +147,9 @@ def _pruned_source(space: Any, string: str, table: LatencyTable) -> Any:
     return ModelSource.from_onnx(export_onnx(model, table.input_shape))
 
 
-def validated(table: LatencyTable, validation: TableValidation, correct: bool = False) -> LatencyTable:
+def validated(
+    table: LatencyTable, validation: TableValidation, correct: bool = False
+) -> LatencyTable:
     """The table with its validation summary (and, if asked, a fitted correction)."""
     summary = validation.summary()
     out = replace(table, validation=summary)

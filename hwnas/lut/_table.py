@@ -51,7 +51,9 @@ class LatencyTable:
             from hwnas.lut._blocks import nb201_position_costs
             from hwnas.predictors._features import nb201_live_edges
 
-            op_cost, add_cost, fixed = nb201_position_costs(entries, self.input_shape, self.num_classes)
+            op_cost, add_cost, fixed = nb201_position_costs(
+                entries, self.input_shape, self.num_classes
+            )
             if not prune:
                 return fixed + op_cost[genes].sum(axis=1) + 3 * add_cost[0]
             live = nb201_live_edges(genes)
@@ -73,7 +75,9 @@ class LatencyTable:
         total = self.sum_ms(genes, prune)
         return self.correction.apply(total) if self.correction else total
 
-    def with_correction(self, sums_ms: Sequence[float], measured_ms: Sequence[float]) -> LatencyTable:
+    def with_correction(
+        self, sums_ms: Sequence[float], measured_ms: Sequence[float]
+    ) -> LatencyTable:
         """A copy with a least-squares linear correction from end-to-end measurements."""
         x = np.asarray(sums_ms, dtype=float)
         y = np.asarray(measured_ms, dtype=float)
@@ -87,14 +91,23 @@ class LatencyTable:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "space": self.space,
-            "device": self.device, "profiler": self.profiler,
-            "input_shape": list(self.input_shape), "num_classes": self.num_classes,
-            "unit": "ms", "entries_ms": dict(sorted(self.entries_ms.items())),
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "space": self.space,
+            "device": self.device,
+            "profiler": self.profiler,
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "unit": "ms",
+            "entries_ms": dict(sorted(self.entries_ms.items())),
             "environment": dict(self.environment),
-            "correction": None if self.correction is None else {
-                "slope": self.correction.slope, "intercept_ms": self.correction.intercept_ms,
-                "fitted_on": self.correction.fitted_on},
+            "correction": None
+            if self.correction is None
+            else {
+                "slope": self.correction.slope,
+                "intercept_ms": self.correction.intercept_ms,
+                "fitted_on": self.correction.fitted_on,
+            },
             "validation": None if self.validation is None else dict(self.validation),
             "created": self.created,
         }
@@ -108,7 +121,9 @@ class LatencyTable:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "table") -> LatencyTable:
         if data.get("format") != FORMAT_NAME:
-            raise DataError(f"{source} is not an hwnas latency table (format {data.get('format')!r})")
+            raise DataError(
+                f"{source} is not an hwnas latency table (format {data.get('format')!r})"
+            )
         if data.get("format_version") != FORMAT_VERSION:
             raise DataError(
                 f"{source} is latency-table format version {data.get('format_version')}; this "
@@ -117,20 +132,27 @@ class LatencyTable:
         try:
             correction = data.get("correction")
             return cls(
-                space=str(data["space"]), device=str(data["device"]),
+                space=str(data["space"]),
+                device=str(data["device"]),
                 profiler=str(data["profiler"]),
                 input_shape=tuple(int(d) for d in data["input_shape"]),  # type: ignore[arg-type]
                 num_classes=int(data["num_classes"]),
                 entries_ms={str(k): float(v) for k, v in data["entries_ms"].items()},
                 environment=dict(data.get("environment") or {}),
-                correction=None if not correction else Correction(
-                    float(correction["slope"]), float(correction["intercept_ms"]),
-                    int(correction.get("fitted_on", 0))),
+                correction=None
+                if not correction
+                else Correction(
+                    float(correction["slope"]),
+                    float(correction["intercept_ms"]),
+                    int(correction.get("fitted_on", 0)),
+                ),
                 validation=data.get("validation"),
                 created=str(data.get("created", "")),
             )
         except (KeyError, TypeError, ValueError) as error:
-            raise DataError(f"{source} is an incomplete latency table ({error}); rebuild it") from None
+            raise DataError(
+                f"{source} is an incomplete latency table ({error}); rebuild it"
+            ) from None
 
 
 def load_table(path: str | Path) -> LatencyTable:
@@ -141,5 +163,7 @@ def load_table(path: str | Path) -> LatencyTable:
     try:
         data = json.loads(source.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataError(f"{source} is not JSON ({error}); rebuild it with `hwnas lut build`") from None
+        raise DataError(
+            f"{source} is not JSON ({error}); rebuild it with `hwnas lut build`"
+        ) from None
     return LatencyTable.from_dict(data, str(source))

@@ -1,9 +1,9 @@
 """Latency and energy predictors: fit on measured architectures, predict thousands at once.
 
-    from hwnas.predictors import create_predictor, load_predictor
-    model = create_predictor("gbdt", space="nb201", metric="latency_ms").fit(archs, values)
-    model.predict(archs)          # -> np.ndarray, one value per architecture
-    model.save("model-dir"); load_predictor("model-dir")
+from hwnas.predictors import create_predictor, load_predictor
+model = create_predictor("gbdt", space="nb201", metric="latency_ms").fit(archs, values)
+model.predict(archs)          # -> np.ndarray, one value per architecture
+model.save("model-dir"); load_predictor("model-dir")
 """
 
 from __future__ import annotations

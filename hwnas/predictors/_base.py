@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hwnas.core import Architecture, HwnasError, Registry, utc_now_iso
+from hwnas.core import Architecture, Registry, utc_now_iso
 from hwnas.predictors._errors import ModelFormatError, PredictorError
 
 FORMAT_NAME = "hwnas-predictor"
@@ -61,8 +61,12 @@ class Predictor(ABC):
     libraries: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, space: str = "nb201", metric: str = "latency_ms", device: str | None = None,
-        input_shape: Sequence[int] | None = None, num_classes: int | None = None,
+        self,
+        space: str = "nb201",
+        metric: str = "latency_ms",
+        device: str | None = None,
+        input_shape: Sequence[int] | None = None,
+        num_classes: int | None = None,
         seed: int = 0,
     ) -> None:
         from hwnas.spaces import create_space
@@ -101,8 +105,11 @@ class Predictor(ABC):
     @property
     def context(self) -> dict[str, Any]:
         return {
-            "space": self.space.name, "metric": self.metric, "device": self.device,
-            "input_shape": list(self.input_shape), "num_classes": self.num_classes,
+            "space": self.space.name,
+            "metric": self.metric,
+            "device": self.device,
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
             "seed": self.seed,
         }
 
@@ -267,7 +274,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads(manifest_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFormatError(f"{manifest_path} is not valid JSON ({error}); retrain the model") from None
+        raise ModelFormatError(
+            f"{manifest_path} is not valid JSON ({error}); retrain the model"
+        ) from None
     if manifest.get("format") != FORMAT_NAME:
         raise ModelFormatError(f"{manifest_path} is not an hwnas predictor manifest")
     version = manifest.get("format_version")
@@ -300,8 +309,11 @@ def load_predictor(path: str | Path) -> Predictor:
             raise ModelFormatError(
                 f"{file_path} is missing or was changed after saving; retrain the model"
             )
-    context = {k: manifest[k] for k in ("space", "metric", "device", "input_shape",
-                                        "num_classes", "seed") if k in manifest}
+    context = {
+        k: manifest[k]
+        for k in ("space", "metric", "device", "input_shape", "num_classes", "seed")
+        if k in manifest
+    }
     try:
         predictor = PREDICTORS.create(name, **context, **manifest.get("options", {}))
     except TypeError as error:
@@ -379,4 +391,3 @@ def _fast_lookup(space: str) -> dict[str, tuple[int, ...]] | None:
         space_obj._encode(genes): genes
         for genes in itertools.product(*(range(len(c)) for c in space_obj.gene_choices))
     }
-

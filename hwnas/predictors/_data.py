@@ -65,7 +65,9 @@ def measured_dataset(table: Table, metric: str) -> MeasuredSet:
     archs = measured_architectures(table)
     values = table.frame.loc[archs, metric].to_numpy(dtype=float)
     keep = np.isfinite(values) & (values > 0)
-    return MeasuredSet(tuple(a for a, k in zip(archs, keep) if k), values[keep], metric)
+    return MeasuredSet(
+        tuple(a for a, k in zip(archs, keep, strict=True) if k), values[keep], metric
+    )
 
 
 def table_context(table: Table, metric: str) -> dict[str, object]:

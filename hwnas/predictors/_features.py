@@ -114,16 +114,18 @@ _NONE, _SKIP, _CONV1, _CONV3, _POOL = range(5)
 def nb201_live_edges(genes: np.ndarray) -> np.ndarray:
     """Vectorised `hwnas.spaces._nb201.live_edges`: (N x 6) bool."""
     op = genes != _NONE
-    nonzero1 = op[:, 0]
-    nonzero2 = op[:, 1] | (op[:, 2] & nonzero1)
-    nonzero3 = op[:, 3] | (op[:, 4] & nonzero1) | (op[:, 5] & nonzero2)
-    reaches2 = op[:, 5]
-    reaches1 = op[:, 4] | (op[:, 2] & reaches2)
-    nonzero = [np.ones_like(nonzero1), nonzero1, nonzero2, nonzero3]
-    reaches = [None, reaches1, reaches2, np.ones_like(nonzero1)]
-    live = np.zeros(genes.shape, dtype=bool)
+    conv = (genes == _CONV1) | (genes == _CONV3)
+    carries = np.zeros(genes.shape, dtype=bool)
+    nonzero = [np.ones(genes.shape[0], dtype=bool)] + [np.zeros(genes.shape[0], dtype=bool)] * 3
     for edge, (source, target) in enumerate(_NB201_EDGES):
-        live[:, edge] = op[:, edge] & nonzero[source] & reaches[target] & nonzero3
+        carries[:, edge] = op[:, edge] & (nonzero[source] | conv[:, edge])
+        nonzero[target] = nonzero[target] | carries[:, edge]
+    reaches2 = carries[:, 5]
+    reaches1 = carries[:, 4] | (carries[:, 2] & reaches2)
+    reaches = [None, reaches1, reaches2, np.ones(genes.shape[0], dtype=bool)]
+    live = np.zeros(genes.shape, dtype=bool)
+    for edge, (_, target) in enumerate(_NB201_EDGES):
+        live[:, edge] = carries[:, edge] & reaches[target]
     return live
 
 
@@ -163,7 +165,9 @@ def _sum_terms(genes: np.ndarray, live: np.ndarray) -> np.ndarray:
         inputs = [e for e, (_, t) in enumerate(_NB201_EDGES) if t == target]
         zero = sum((~op[:, e]) | (~nonzero[_NB201_EDGES[e][0]]) for e in inputs)
         constant = sum(
-            op[:, e] & ~nonzero[_NB201_EDGES[e][0]] & ((genes[:, e] == _CONV1) | (genes[:, e] == _CONV3))
+            op[:, e]
+            & ~nonzero[_NB201_EDGES[e][0]]
+            & ((genes[:, e] == _CONV1) | (genes[:, e] == _CONV3))
             for e in inputs
         )
         columns += [zero, constant, len(inputs) - zero]
@@ -183,7 +187,9 @@ class Nb201Encoder(FeatureEncoder):
     """Graph-aware NAS-Bench-201 features of the executed (unpruned) network."""
 
     def __init__(
-        self, input_shape: tuple[int, int, int] = (3, 32, 32), num_classes: int = 10,
+        self,
+        input_shape: tuple[int, int, int] = (3, 32, 32),
+        num_classes: int = 10,
         roofline: Roofline | None = None,
     ) -> None:
         from hwnas.spaces._nb201 import CELLS_PER_STAGE, STAGE_CHANNELS, stage_resolutions
@@ -194,9 +200,11 @@ class Nb201Encoder(FeatureEncoder):
         self.roofline = roofline or Roofline()
         resolutions = stage_resolutions(self.input_shape)
         # Per-cell-position work summed over the 15 cells (5 per stage at 3 resolutions).
-        self._stage_values = [h * w * c for (h, w), c in zip(resolutions, STAGE_CHANNELS)]
+        self._stage_values = [
+            h * w * c for (h, w), c in zip(resolutions, STAGE_CHANNELS, strict=True)
+        ]
         self._cells = CELLS_PER_STAGE
-        self._stage_geometry = list(zip(resolutions, STAGE_CHANNELS))
+        self._stage_geometry = list(zip(resolutions, STAGE_CHANNELS, strict=True))
         ops = _NB201_OPS
         columns: list[str] = []
         for view in ("exec", "live"):
@@ -204,13 +212,20 @@ class Nb201Encoder(FeatureEncoder):
             columns += [f"{view}_src{s}_{op}" for s in range(3) for op in ops]
         columns += [f"count_{op}" for op in ops] + [f"distinct_{op}" for op in ops]
         columns += [f"live_{op}" for op in ops] + [f"dead_{op}" for op in ops]
-        columns += [f"node{t}_{kind}_terms" for t in (2, 3) for kind in ("zero", "constant", "live")]
+        columns += [
+            f"node{t}_{kind}_terms" for t in (2, 3) for kind in ("zero", "constant", "live")
+        ]
         columns += ["live_adds", "node1_zero", "node2_zero"]
         columns += [f"zero_source_{op}" for op in ops[1:]] + [f"unreached_{op}" for op in ops[1:]]
         columns += ["macs_m", "live_macs_m", "params_m", "live_params_m"]
         self.roofline_columns = (
-            "roofline_conv3x3_ms", "roofline_conv1x1_ms", "roofline_pool_ms", "roofline_relu_ms",
-            "roofline_zero_ms", "roofline_add_ms", "roofline_fixed_ms",
+            "roofline_conv3x3_ms",
+            "roofline_conv1x1_ms",
+            "roofline_pool_ms",
+            "roofline_relu_ms",
+            "roofline_zero_ms",
+            "roofline_add_ms",
+            "roofline_fixed_ms",
         )
         columns += list(self.roofline_columns) + ["roofline_total_ms"]
         self.columns = tuple(columns)
@@ -231,13 +246,20 @@ class Nb201Encoder(FeatureEncoder):
                 weights = channels * channels * kernel * kernel
                 out[key][0] += self._cells * macs
                 out[key][1] += self._cells * (weights + 2 * channels)
-                out[key][2] += self._cells * float(self.roofline.time_ms(
-                    2 * macs, BYTES_PER_VALUE * (2 * values + weights)))
+                out[key][2] += self._cells * float(
+                    self.roofline.time_ms(2 * macs, BYTES_PER_VALUE * (2 * values + weights))
+                )
             for key, flops_per_value, tensors in (
-                ("pool", 9, 2), ("relu", 1, 2), ("zero", 1, 2), ("add", 1, 3)
+                ("pool", 9, 2),
+                ("relu", 1, 2),
+                ("zero", 1, 2),
+                ("add", 1, 3),
             ):
-                out[key][2] += self._cells * float(self.roofline.time_ms(
-                    flops_per_value * values, BYTES_PER_VALUE * tensors * values))
+                out[key][2] += self._cells * float(
+                    self.roofline.time_ms(
+                        flops_per_value * values, BYTES_PER_VALUE * tensors * values
+                    )
+                )
         return {k: (v[0], v[1], v[2]) for k, v in out.items()}
 
     def _fixed(self) -> tuple[float, float, float]:
@@ -269,8 +291,13 @@ class Nb201Encoder(FeatureEncoder):
         counts = np.stack([(genes == o).sum(axis=1) for o in range(5)], axis=1).astype(float)
         live_counts = np.stack([((genes == o) & live).sum(axis=1) for o in range(5)], axis=1)
         dead_counts = counts - live_counts
-        blocks += [counts, distinct, live_counts.astype(float), dead_counts,
-                   _sum_terms(genes, live)]
+        blocks += [
+            counts,
+            distinct,
+            live_counts.astype(float),
+            dead_counts,
+            _sum_terms(genes, live),
+        ]
         unit = self._unit_costs
         fixed_macs, fixed_params, fixed_ms = self._fixed()
         conv3, conv1 = counts[:, _CONV3], counts[:, _CONV1]
@@ -282,24 +309,30 @@ class Nb201Encoder(FeatureEncoder):
         roofline = self._roofline_from(counts, distinct, fixed_ms)
         blocks += [
             np.stack([macs / 1e6, live_macs / 1e6, params / 1e6, live_params / 1e6], axis=1),
-            roofline, roofline.sum(axis=1, keepdims=True),
+            roofline,
+            roofline.sum(axis=1, keepdims=True),
         ]
         return np.hstack(blocks)
 
-    def _roofline_from(self, counts: np.ndarray, distinct: np.ndarray, fixed_ms: float) -> np.ndarray:
+    def _roofline_from(
+        self, counts: np.ndarray, distinct: np.ndarray, fixed_ms: float
+    ) -> np.ndarray:
         unit = self._unit_costs
         # One ReLU per source node feeding any convolution; one multiply per source of `none`.
         relu_sources = np.minimum(distinct[:, _CONV3] + distinct[:, _CONV1], 1.0)
         adds = np.full(counts.shape[0], 3.0)  # node 2 sums 2 inputs, node 3 sums 3
-        return np.stack([
-            counts[:, _CONV3] * unit["conv3"][2],
-            counts[:, _CONV1] * unit["conv1"][2],
-            counts[:, _POOL] * unit["pool"][2],
-            relu_sources * unit["relu"][2],
-            distinct[:, _NONE] * unit["zero"][2],
-            adds * unit["add"][2],
-            np.full(counts.shape[0], fixed_ms),
-        ], axis=1)
+        return np.stack(
+            [
+                counts[:, _CONV3] * unit["conv3"][2],
+                counts[:, _CONV1] * unit["conv1"][2],
+                counts[:, _POOL] * unit["pool"][2],
+                relu_sources * unit["relu"][2],
+                distinct[:, _NONE] * unit["zero"][2],
+                adds * unit["add"][2],
+                np.full(counts.shape[0], fixed_ms),
+            ],
+            axis=1,
+        )
 
     def roofline_terms(self, genes: np.ndarray) -> np.ndarray:
         genes = np.asarray(genes, dtype=np.int64)
@@ -313,8 +346,11 @@ class Nb201Encoder(FeatureEncoder):
 
 
 def feature_encoder(
-    space: str, kind: str = "graph", input_shape: tuple[int, int, int] | None = None,
-    num_classes: int | None = None, device: str | None = None,
+    space: str,
+    kind: str = "graph",
+    input_shape: tuple[int, int, int] | None = None,
+    num_classes: int | None = None,
+    device: str | None = None,
 ) -> FeatureEncoder:
     """The encoder for a space: `graph` (space-aware, the default) or `onehot`."""
     from hwnas.spaces import create_space

@@ -13,7 +13,10 @@ class FBNetEncoder(FeatureEncoder):
     """Per-layer one-hots, per-block-type counts and per-block-type roofline times."""
 
     def __init__(
-        self, space: Any, input_shape: tuple[int, int, int], num_classes: int,
+        self,
+        space: Any,
+        input_shape: tuple[int, int, int],
+        num_classes: int,
         roofline: Roofline | None = None,
     ) -> None:
         from hwnas.spaces._fbnet import BLOCK_SPECS, BLOCKS, block_macs, layer_specs
@@ -38,7 +41,10 @@ class FBNetEncoder(FeatureEncoder):
         self.onehot_columns = tuple(f"l{p}_{b}" for p in range(len(layers)) for b in BLOCKS)
         self.roofline_columns = tuple(f"roofline_{b}_ms" for b in BLOCKS)
         self.columns = (
-            *self.onehot_columns, *(f"count_{b}" for b in BLOCKS), "macs_m", "params_m",
+            *self.onehot_columns,
+            *(f"count_{b}" for b in BLOCKS),
+            "macs_m",
+            "params_m",
             *self.roofline_columns,
         )
         self.compact_columns = tuple(f"count_{b}" for b in BLOCKS)

@@ -26,8 +26,11 @@ class FewShotPredictor(Predictor):
     min_training_size: ClassVar[int] = 3
 
     def __init__(
-        self, base: str = "gbdt", base_options: Mapping[str, Any] | None = None,
-        use_compact: bool = True, **context: Any,
+        self,
+        base: str = "gbdt",
+        base_options: Mapping[str, Any] | None = None,
+        use_compact: bool = True,
+        **context: Any,
     ) -> None:
         super().__init__(**context)
         self.base = base
@@ -42,8 +45,11 @@ class FewShotPredictor(Predictor):
         self.scale = np.zeros(0)
 
     def options(self) -> dict[str, Any]:
-        return {"base": self.base, "base_options": self.base_options,
-                "use_compact": self.use_compact}
+        return {
+            "base": self.base,
+            "base_options": self.base_options,
+            "use_compact": self.use_compact,
+        }
 
     @property
     def feature_columns(self) -> tuple[str, ...]:
@@ -51,7 +57,8 @@ class FewShotPredictor(Predictor):
         return tuple(f"source:{name}" for name in self.sources) + tuple(compact)
 
     def pretrain(
-        self, archs: Sequence[ArchLike] | np.ndarray,
+        self,
+        archs: Sequence[ArchLike] | np.ndarray,
         columns: Mapping[str, Sequence[float] | np.ndarray],
     ) -> FewShotPredictor:
         """Fit one base predictor per source column (NaN values are skipped)."""

@@ -75,8 +75,13 @@ class LutSumPredictor(Predictor):
         return self.slope * self._need_table().sum_ms(genes, self.prune) + self.intercept_ms
 
     def _state(self) -> ModelState:
-        return ModelState(config={"table": self._need_table().to_dict(), "slope": self.slope,
-                                  "intercept_ms": self.intercept_ms})
+        return ModelState(
+            config={
+                "table": self._need_table().to_dict(),
+                "slope": self.slope,
+                "intercept_ms": self.intercept_ms,
+            }
+        )
 
     def _restore(self, state: ModelState) -> None:
         from hwnas.lut import LatencyTable

@@ -89,10 +89,14 @@ class RooflineFitPredictor(_EncodedPredictor):
         return self.encoder.roofline_terms(genes) @ self.factors + self.intercept_ms
 
     def _state(self) -> ModelState:
-        return ModelState(config={
-            "factors": dict(zip(self.encoder.roofline_columns, self.factors.tolist())),
-            "intercept": self.intercept_ms,
-        })
+        return ModelState(
+            config={
+                "factors": dict(
+                    zip(self.encoder.roofline_columns, self.factors.tolist(), strict=True)
+                ),
+                "intercept": self.intercept_ms,
+            }
+        )
 
     def _restore(self, state: ModelState) -> None:
         factors = state.config["factors"]
@@ -112,8 +116,13 @@ class GbdtPredictor(_EncodedPredictor):
     MODEL_FILE: ClassVar[str] = "lightgbm.txt"
 
     def __init__(
-        self, features: str = "graph", base: str = "ridge", n_estimators: int = 60,
-        learning_rate: float = 0.15, num_leaves: int = 7, min_child_samples: int = 5,
+        self,
+        features: str = "graph",
+        base: str = "ridge",
+        n_estimators: int = 60,
+        learning_rate: float = 0.15,
+        num_leaves: int = 7,
+        min_child_samples: int = 5,
         **context: Any,
     ) -> None:
         super().__init__(features=features, **context)
@@ -121,8 +130,10 @@ class GbdtPredictor(_EncodedPredictor):
             raise PredictorError(f"gbdt base must be ridge or none, got {base!r}")
         self.base = base
         self.params = {
-            "n_estimators": int(n_estimators), "learning_rate": float(learning_rate),
-            "num_leaves": int(num_leaves), "min_child_samples": int(min_child_samples),
+            "n_estimators": int(n_estimators),
+            "learning_rate": float(learning_rate),
+            "num_leaves": int(num_leaves),
+            "min_child_samples": int(min_child_samples),
         }
         self.ridge = _RidgeBase()
         self.booster: Any = None
@@ -138,8 +149,12 @@ class GbdtPredictor(_EncodedPredictor):
         if self.base == "ridge":
             target = values / self.ridge.fit(x, values)
         model = lightgbm.LGBMRegressor(
-            **self.params, random_state=self.seed, deterministic=True, force_row_wise=True,
-            n_jobs=1, verbose=-1,
+            **self.params,
+            random_state=self.seed,
+            deterministic=True,
+            force_row_wise=True,
+            n_jobs=1,
+            verbose=-1,
         )
         model.fit(x, target)
         self.booster = model.booster_
@@ -153,8 +168,9 @@ class GbdtPredictor(_EncodedPredictor):
 
     def _state(self) -> ModelState:
         config, arrays = self.ridge.state() if self.base == "ridge" else ({}, {})
-        return ModelState(config=config, arrays=arrays,
-                          texts={self.MODEL_FILE: self.booster.model_to_string()})
+        return ModelState(
+            config=config, arrays=arrays, texts={self.MODEL_FILE: self.booster.model_to_string()}
+        )
 
     def _restore(self, state: ModelState) -> None:
         import lightgbm
@@ -164,7 +180,9 @@ class GbdtPredictor(_EncodedPredictor):
         try:
             self.booster = lightgbm.Booster(model_str=state.texts[self.MODEL_FILE])
         except lightgbm.basic.LightGBMError as error:
-            raise ModelFormatError(f"LightGBM cannot read the saved model ({error}); retrain it") from None
+            raise ModelFormatError(
+                f"LightGBM cannot read the saved model ({error}); retrain it"
+            ) from None
 
 
 class MlpPredictor(_EncodedPredictor):
@@ -177,8 +195,13 @@ class MlpPredictor(_EncodedPredictor):
     libraries: ClassVar[tuple[str, ...]] = ("scikit-learn", "safetensors")
 
     def __init__(
-        self, features: str = "graph", base: str = "ridge", hidden: int = 128,
-        epochs: int = 300, learning_rate: float = 3e-3, weight_decay: float = 1e-4,
+        self,
+        features: str = "graph",
+        base: str = "ridge",
+        hidden: int = 128,
+        epochs: int = 300,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-4,
         **context: Any,
     ) -> None:
         super().__init__(features=features, **context)
@@ -193,9 +216,14 @@ class MlpPredictor(_EncodedPredictor):
         self.weights: dict[str, np.ndarray] = {}
 
     def options(self) -> dict[str, Any]:
-        return {"features": self.features, "base": self.base, "hidden": self.hidden,
-                "epochs": self.epochs, "learning_rate": self.learning_rate,
-                "weight_decay": self.weight_decay}
+        return {
+            "features": self.features,
+            "base": self.base,
+            "hidden": self.hidden,
+            "epochs": self.epochs,
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+        }
 
     def _fit(self, genes: np.ndarray, values: np.ndarray) -> None:
         import torch
@@ -207,12 +235,15 @@ class MlpPredictor(_EncodedPredictor):
         y_mean, y_std = float(target.mean()), float(target.std() or 1.0)
         torch.manual_seed(self.seed)
         net = torch.nn.Sequential(
-            torch.nn.Linear(x.shape[1], self.hidden), torch.nn.ReLU(),
-            torch.nn.Linear(self.hidden, self.hidden // 2), torch.nn.ReLU(),
+            torch.nn.Linear(x.shape[1], self.hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(self.hidden, self.hidden // 2),
+            torch.nn.ReLU(),
             torch.nn.Linear(self.hidden // 2, 1),
         )
-        optimizer = torch.optim.AdamW(net.parameters(), lr=self.learning_rate,
-                                      weight_decay=self.weight_decay)
+        optimizer = torch.optim.AdamW(
+            net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+        )
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, self.epochs)
         inputs = torch.tensor((x - mean) / std, dtype=torch.float32)
         labels = torch.tensor((target - y_mean) / y_std, dtype=torch.float32).unsqueeze(1)
@@ -246,9 +277,9 @@ class MlpPredictor(_EncodedPredictor):
     def _restore(self, state: ModelState) -> None:
         if self.base == "ridge":
             self.ridge.restore(state.config, state.arrays)
-        self.weights = {k: np.asarray(v, dtype=np.float64) for k, v in state.arrays.items()
-                        if k != "ridge_coef"}
+        self.weights = {
+            k: np.asarray(v, dtype=np.float64) for k, v in state.arrays.items() if k != "ridge_coef"
+        }
         for key in ("x_mean", "x_std", "y", "w0", "b0", "w1", "b1", "w2", "b2"):
             if key not in self.weights:
                 raise KeyError(key)
-

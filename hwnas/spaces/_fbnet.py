@@ -20,7 +20,15 @@ if TYPE_CHECKING:
     import torch
 
 BLOCKS: tuple[str, ...] = (
-    "k3_e1", "k3_e1_g2", "k3_e3", "k3_e6", "k5_e1", "k5_e1_g2", "k5_e3", "k5_e6", "skip",
+    "k3_e1",
+    "k3_e1_g2",
+    "k3_e3",
+    "k3_e6",
+    "k5_e1",
+    "k5_e1_g2",
+    "k5_e3",
+    "k5_e6",
+    "skip",
 )
 STAGE_LAYERS: tuple[int, ...] = (1, 4, 4, 4, 4, 4, 1)
 STAGE_CHANNELS: tuple[int, ...] = (16, 24, 32, 64, 112, 184, 352)
@@ -107,7 +115,9 @@ def layer_specs(input_shape: tuple[int, int, int], layout: Layout) -> tuple[Laye
     c_in = STEM_CHANNELS
     out = []
     index = 0
-    for count, channels, stride in zip(STAGE_LAYERS, STAGE_CHANNELS, layout.stage_strides):
+    for count, channels, stride in zip(
+        STAGE_LAYERS, STAGE_CHANNELS, layout.stage_strides, strict=True
+    ):
         for position in range(count):
             layer_stride = stride if position == 0 else 1
             spec = LayerSpec(index, c_in, channels, layer_stride, height, width)
@@ -142,8 +152,10 @@ def block_key(block: BlockSpec, layer: LayerSpec) -> str:
     if block.is_skip:
         return f"skip_c{layer.c_in}_o{layer.c_out}_s{layer.stride}_i{size}"
     groups = f"_g{block.groups}" if block.groups and block.groups > 1 else ""
-    return (f"ir_k{block.kernel}_e{block.expansion}{groups}_c{layer.c_in}_o{layer.c_out}"
-            f"_s{layer.stride}_i{size}")
+    return (
+        f"ir_k{block.kernel}_e{block.expansion}{groups}_c{layer.c_in}_o{layer.c_out}"
+        f"_s{layer.stride}_i{size}"
+    )
 
 
 def is_identity(block: BlockSpec, layer: LayerSpec) -> bool:
@@ -195,7 +207,10 @@ class FBNetSpace(SearchSpace):
         return encode_fbnet(genes)
 
     def _build_torch(
-        self, genes: tuple[int, ...], input_shape: tuple[int, int, int], num_classes: int,
+        self,
+        genes: tuple[int, ...],
+        input_shape: tuple[int, int, int],
+        num_classes: int,
         **options: Any,
     ) -> torch.nn.Module:
         from hwnas.spaces._fbnet_torch import FBNetNetwork
@@ -206,9 +221,7 @@ class FBNetSpace(SearchSpace):
         """Geometry of the 22 searchable layers."""
         return layer_specs(tuple(input_shape or self.default_input_shape), self.layout)  # type: ignore[arg-type]
 
-    def block_keys(
-        self, arch: Any, input_shape: tuple[int, int, int] | None = None
-    ) -> list[str]:
+    def block_keys(self, arch: Any, input_shape: tuple[int, int, int] | None = None) -> list[str]:
         """Latency-table keys of the blocks `arch` runs (identity skips left out)."""
         genes = self.genes(arch)
         out = []
@@ -219,7 +232,9 @@ class FBNetSpace(SearchSpace):
         return out
 
     def cost(
-        self, arch: Any, input_shape: tuple[int, int, int] | None = None,
+        self,
+        arch: Any,
+        input_shape: tuple[int, int, int] | None = None,
         num_classes: int | None = None,
     ) -> tuple[int, int]:
         """(parameters, MACs) of the whole network."""

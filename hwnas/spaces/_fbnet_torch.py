@@ -9,8 +9,8 @@ from hwnas.spaces._fbnet import (
     BLOCK_SPECS,
     STEM_CHANNELS,
     BlockSpec,
-    Layout,
     LayerSpec,
+    Layout,
     is_identity,
     layer_specs,
 )
@@ -36,16 +36,26 @@ class InvertedResidual(nn.Module):
         mid = c_in * block.expansion
         groups = block.groups
         layers: list[nn.Module] = [
-            nn.Conv2d(c_in, mid, 1, groups=groups, bias=False), nn.BatchNorm2d(mid),
+            nn.Conv2d(c_in, mid, 1, groups=groups, bias=False),
+            nn.BatchNorm2d(mid),
             nn.ReLU(inplace=False),
         ]
         if groups > 1:
             layers.append(ChannelShuffle(groups))
         layers += [
-            nn.Conv2d(mid, mid, block.kernel, stride=stride, padding=block.kernel // 2,
-                      groups=mid, bias=False),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=False),
-            nn.Conv2d(mid, c_out, 1, groups=groups, bias=False), nn.BatchNorm2d(c_out),
+            nn.Conv2d(
+                mid,
+                mid,
+                block.kernel,
+                stride=stride,
+                padding=block.kernel // 2,
+                groups=mid,
+                bias=False,
+            ),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=False),
+            nn.Conv2d(mid, c_out, 1, groups=groups, bias=False),
+            nn.BatchNorm2d(c_out),
         ]
         self.body = nn.Sequential(*layers)
         self.residual = stride == 1 and c_in == c_out
@@ -79,7 +89,8 @@ def make_block(block: BlockSpec, layer: LayerSpec) -> nn.Module:
 def make_stem(in_channels: int, stride: int) -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(in_channels, STEM_CHANNELS, 3, stride=stride, padding=1, bias=False),
-        nn.BatchNorm2d(STEM_CHANNELS), nn.ReLU(inplace=False),
+        nn.BatchNorm2d(STEM_CHANNELS),
+        nn.ReLU(inplace=False),
     )
 
 
@@ -89,7 +100,8 @@ class Head(nn.Module):
     def __init__(self, c_in: int, head_channels: int, num_classes: int) -> None:
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(c_in, head_channels, 1, bias=False), nn.BatchNorm2d(head_channels),
+            nn.Conv2d(c_in, head_channels, 1, bias=False),
+            nn.BatchNorm2d(head_channels),
             nn.ReLU(inplace=False),
         )
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -101,16 +113,23 @@ class Head(nn.Module):
 
 class FBNetNetwork(nn.Module):
     def __init__(
-        self, genes: tuple[int, ...], input_shape: tuple[int, int, int], num_classes: int,
+        self,
+        genes: tuple[int, ...],
+        input_shape: tuple[int, int, int],
+        num_classes: int,
         layout: Layout,
     ) -> None:
         super().__init__()
         layers = layer_specs(input_shape, layout)
         self.stem = make_stem(input_shape[0], layout.stem_stride)
-        self.blocks = nn.Sequential(*(
-            nn.Identity() if is_identity(BLOCK_SPECS[g], layer) else make_block(BLOCK_SPECS[g], layer)
-            for g, layer in zip(genes, layers, strict=True)
-        ))
+        self.blocks = nn.Sequential(
+            *(
+                nn.Identity()
+                if is_identity(BLOCK_SPECS[g], layer)
+                else make_block(BLOCK_SPECS[g], layer)
+                for g, layer in zip(genes, layers, strict=True)
+            )
+        )
         self.head = Head(layers[-1].c_out, layout.head_channels, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

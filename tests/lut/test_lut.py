@@ -10,14 +10,24 @@ import numpy as np
 import pytest
 
 from hwnas.core import ConfigError, DataError
-from hwnas.lut import OVERHEAD_KEY, LatencyTable, build_table, load_table, space_blocks, validate_table
+from hwnas.lut import (
+    OVERHEAD_KEY,
+    LatencyTable,
+    build_table,
+    load_table,
+    space_blocks,
+    validate_table,
+)
 from hwnas.profilers import ProfileSettings
 from hwnas.spaces import create_space
 
-QUICK = ProfileSettings(threads=1, warmup=3, min_repeats=10, max_repeats=60, max_seconds=0.5,
-                        ci_fraction=0.05)
-ALL_CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
-ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
+QUICK = ProfileSettings(
+    threads=1, warmup=3, min_repeats=10, max_repeats=60, max_seconds=0.5, ci_fraction=0.05
+)
+ALL_CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+" + "|".join(
+    f"nor_conv_3x3~{i}" for i in range(3)).join("||")
+ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+" + "|".join(
+    f"skip_connect~{i}" for i in range(3)).join("||")
 MIXED = "|nor_conv_1x1~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
 
 
@@ -109,16 +119,37 @@ def test_fbnet_table_sums_layer_choices():
     entries = {k: float(len(k)) for k in blocks} | {OVERHEAD_KEY: 0.0}
     table = LatencyTable("fbnet", "host-cpu", "onnxruntime", (3, 32, 32), 100, entries)
     arch = fbnet.sample(1, seed=2)[0]
-    keys = fbnet.block_keys(arch) + [k for k in blocks if k.startswith(("fbnet_stem", "fbnet_head"))]
+    keys = fbnet.block_keys(arch) + [
+        k for k in blocks if k.startswith(("fbnet_stem", "fbnet_head"))
+    ]
     assert table.sum_ms(np.array([fbnet.genes(arch)]))[0] == pytest.approx(sum(map(len, keys)))
 
 
 def test_cli_reports_bad_tables_in_one_line(tmp_path):
     (tmp_path / "bad.json").write_text("{}")
-    done = subprocess.run([sys.executable, "-m", "hwnas", "lut", "show", str(tmp_path / "bad.json")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "hwnas", "lut", "show", str(tmp_path / "bad.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "not an hwnas latency table" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "hwnas", "lut", "build", "--device", "host-cpu",
-                           "--space", "darts", "--out", str(tmp_path / "t.json")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hwnas",
+            "lut",
+            "build",
+            "--device",
+            "host-cpu",
+            "--space",
+            "darts",
+            "--out",
+            str(tmp_path / "t.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "known spaces" in done.stderr

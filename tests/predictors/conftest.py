@@ -30,6 +30,7 @@ def host_nb201_table():
     from hwnas.lut import build_table
     from hwnas.profilers import ProfileSettings
 
-    settings = ProfileSettings(threads=1, warmup=2, min_repeats=5, max_repeats=20,
-                               max_seconds=0.3, ci_fraction=0.2)
+    settings = ProfileSettings(
+        threads=1, warmup=2, min_repeats=5, max_repeats=20, max_seconds=0.3, ci_fraction=0.2
+    )
     return build_table("nb201", "host-cpu", settings=settings, num_classes=100)

@@ -6,8 +6,13 @@ from typing import Any
 
 from hwnas.predictors import create_predictor
 
-CONTEXT = {"space": "nb201", "metric": "onnx/cifar100/latency_ms", "device": "raspberry-pi-5",
-           "input_shape": (3, 32, 32), "num_classes": 100}
+CONTEXT = {
+    "space": "nb201",
+    "metric": "onnx/cifar100/latency_ms",
+    "device": "raspberry-pi-5",
+    "input_shape": (3, 32, 32),
+    "num_classes": 100,
+}
 
 # Small settings keep the suite fast; defaults are exercised by the benchmark script.
 OPTIONS: dict[str, dict[str, Any]] = {

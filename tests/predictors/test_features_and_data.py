@@ -29,7 +29,7 @@ def test_macs_and_params_features_match_the_exact_network_cost():
     genes = ALL_GENES[np.random.default_rng(0).choice(len(ALL_GENES), 200, replace=False)]
     x = encoder.encode(genes)
     col = {c: i for i, c in enumerate(encoder.columns)}
-    for row, g in zip(x, genes):
+    for row, g in zip(x, genes, strict=True):
         full = network_cost(tuple(g), (3, 32, 32), 100)
         pruned = network_cost(tuple(g), (3, 32, 32), 100, prune=True)
         assert row[col["macs_m"]] == pytest.approx(full.macs / 1e6)
@@ -85,9 +85,14 @@ def test_fewshot_with_20_target_samples_ranks_a_held_out_framework(pi5):
 
     archs = measured_architectures(pi5)
     frame = pi5.frame
-    model = create_predictor("fewshot", space="nb201", metric="torchmobile/cifar100/latency_ms",
-                             input_shape=(3, 32, 32), num_classes=100,
-                             base_options={"n_estimators": 40})
+    model = create_predictor(
+        "fewshot",
+        space="nb201",
+        metric="torchmobile/cifar100/latency_ms",
+        input_shape=(3, 32, 32),
+        num_classes=100,
+        base_options={"n_estimators": 40},
+    )
     sources = ("onnx/cifar100/latency_ms", "litert/cifar100/latency_ms")
     model.pretrain(archs[:1500], {s: frame.loc[archs[:1500], s].to_numpy() for s in sources})
     target = measured_dataset(pi5, "torchmobile/cifar100/latency_ms")

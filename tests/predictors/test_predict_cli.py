@@ -8,20 +8,35 @@ import sys
 
 
 def hwnas(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hwnas", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "hwnas", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_train_eval_show_run_round_trip(data_dir, tmp_path):
     model = tmp_path / "model"
-    done = hwnas("predict", "train", "--predictor", "gbdt", "--train-size", "100",
-                 "--option", "n_estimators=30", "--out", str(model), "--format", "json")
+    done = hwnas(
+        "predict",
+        "train",
+        "--predictor",
+        "gbdt",
+        "--train-size",
+        "100",
+        "--option",
+        "n_estimators=30",
+        "--out",
+        str(model),
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["train_size"] == 100
     done = hwnas("predict", "eval", "--model", str(model), "--format", "json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert {"within_10pct", "within_5pct", "spearman", "kendall", "rmse_ms", "n_test"} <= set(result)
+    assert {"within_10pct", "within_5pct", "spearman", "kendall", "rmse_ms", "n_test"} <= set(
+        result
+    )
     assert result["n_test"] == 6466 - 100
     assert result["within_10pct"] > 0.9
     done = hwnas("predict", "show", "--model", str(model), "--format", "json")
@@ -33,10 +48,24 @@ def test_train_eval_show_run_round_trip(data_dir, tmp_path):
 
 
 def test_fewshot_training_from_source_columns(data_dir, tmp_path):
-    done = hwnas("predict", "train", "--predictor", "fewshot", "--train-size", "20",
-                 "--metric", "torchmobile/cifar100/latency_ms",
-                 "--source", "onnx/cifar100/latency_ms", "--option", 'base_options={"n_estimators": 20}',
-                 "--out", str(tmp_path / "fs"), "--format", "json")
+    done = hwnas(
+        "predict",
+        "train",
+        "--predictor",
+        "fewshot",
+        "--train-size",
+        "20",
+        "--metric",
+        "torchmobile/cifar100/latency_ms",
+        "--source",
+        "onnx/cifar100/latency_ms",
+        "--option",
+        'base_options={"n_estimators": 20}',
+        "--out",
+        str(tmp_path / "fs"),
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     done = hwnas("predict", "eval", "--model", str(tmp_path / "fs"), "--format", "json")
     assert json.loads(done.stdout)["spearman"] > 0.85

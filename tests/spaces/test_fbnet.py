@@ -36,10 +36,14 @@ def test_sample_mutate_crossover_stay_in_the_space(fbnet):
     archs = fbnet.sample(20, seed=3)
     assert len({a.string for a in archs}) == 20
     child = fbnet.mutate(archs[0], seed=1, edits=3)
-    assert sum(a != b for a, b in zip(fbnet.genes(child), fbnet.genes(archs[0]))) == 3
+    assert sum(a != b for a, b in zip(fbnet.genes(child), fbnet.genes(archs[0]), strict=True)) == 3
     mixed = fbnet.crossover(archs[0], archs[1], seed=2)
-    assert all(g in (a, b) for g, a, b in zip(fbnet.genes(mixed), fbnet.genes(archs[0]),
-                                              fbnet.genes(archs[1])))
+    assert all(
+        g in (a, b)
+        for g, a, b in zip(
+            fbnet.genes(mixed), fbnet.genes(archs[0]), fbnet.genes(archs[1]), strict=True
+        )
+    )
     assert fbnet.sample(5, seed=7) == fbnet.sample(5, seed=7)
 
 
@@ -76,8 +80,10 @@ def test_onnx_export_matches_torch(fbnet):
 
     torch.set_num_threads(1)
     shape = (3, 16, 16)
-    for arch in [fbnet.parse("-".join(["k5_e1_g2", "k3_e3", "skip"] * 7 + ["k5_e6"])),
-                 fbnet.sample(1, seed=4)[0]]:
+    for arch in [
+        fbnet.parse("-".join(["k5_e1_g2", "k3_e3", "skip"] * 7 + ["k5_e6"])),
+        fbnet.sample(1, seed=4)[0],
+    ]:
         model = reinitialize_weights(fbnet.to_torch(arch, shape, 10), shape)
         error = max_abs_error_vs_torch(model, export_onnx(model, shape), shape)
         assert error < 1e-4, (arch.string, error)
