@@ -128,7 +128,7 @@ def report(args, sample, scores, proxies, data, table_path) -> None:  # noqa: AN
         cells = []
         for target, column in TARGETS.items():
             labels = sample[column].to_numpy()
-            rhos, taus = [], []
+            rhos, taus, calibration = [], [], []
             for repeat in range(args.repeats):
                 order = np.random.default_rng(repeat).permutation(len(archs))
                 train, test = order[:k], order[k:]
@@ -136,18 +136,33 @@ def report(args, sample, scores, proxies, data, table_path) -> None:  # noqa: AN
                 estimator = AccuracyEstimator("nb201", proxies, data, seed=repeat)
                 estimator.fit([archs[i] for i in train], labels[train],
                               [scores[i] for i in train])
-                mean, _ = estimator.predict([archs[i] for i in test], [scores[i] for i in test])
+                mean, std = estimator.predict([archs[i] for i in test],
+                                              [scores[i] for i in test])
                 fit_seconds.append(time.perf_counter() - started)
                 result = rank_correlations(mean, labels[test])
+                # does the spread over boosters flag the worse guesses? The true rank fraction
+                # of a held-out cell is where its label falls among the training labels.
+                true_fraction = np.searchsorted(np.sort(labels[train]), labels[test],
+                                                side="right") / len(train)
+                calibration.append(
+                    rank_correlations(std, np.abs(mean - true_fraction))["spearman"])
                 rhos.append(result["spearman"])
                 taus.append(result["kendall"])
             ensemble[f"k{k}"][target] = {
                 "spearman_median": statistics.median(rhos), "spearman_min": min(rhos),
                 "spearman_max": max(rhos), "kendall_median": statistics.median(taus),
+                "std_vs_error_spearman_median": statistics.median(calibration),
             }
             cells.append(f"{statistics.median(rhos):.3f} [{min(rhos):.3f}, {max(rhos):.3f}]")
         print(f"{k:<6}" + "".join(f"{c:>26}" for c in cells))
     print(f"ensemble fit + predict: {statistics.fmean(fit_seconds):.2f} s per split")
+    print("uncertainty: Spearman between the boosters' std and the absolute error of the "
+          "predicted rank fraction (median over splits)")
+    print(f"{'K':<6}" + "".join(f"{t:>26}" for t in TARGETS))
+    for k in ks:
+        cells = "".join(f"{ensemble[f'k{k}'][t]['std_vs_error_spearman_median']:>26.3f}"
+                        for t in TARGETS)
+        print(f"{k:<6}{cells}")
     summary = {
         "ensemble_k50_spearman_cifar100": ensemble.get("k50", {}).get("cifar100", {})
         .get("spearman_median"),
@@ -159,6 +174,8 @@ def report(args, sample, scores, proxies, data, table_path) -> None:  # noqa: AN
         "threads": args.threads,
         "load_average_15min": round(load[2], 2),
         "proxy_spearman": {n: {t: round(v, 4) for t, v in r.items()} for n, r in proxy_rho.items()},
+        "ensemble_k50_std_vs_error_spearman_cifar100": ensemble.get("k50", {})
+        .get("cifar100", {}).get("std_vs_error_spearman_median"),
         "ensemble_spearman_median": {
             k: {t: round(v["spearman_median"], 4) for t, v in r.items()}
             for k, r in ensemble.items()
