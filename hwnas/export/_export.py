@@ -69,34 +69,6 @@ class ExportResult:
         return to_plain(self)
 
 
-def prune_is_exact(space: Any, arch: Architecture) -> bool:
-    """True when the pruned network computes exactly the benchmark network's function.
-
-    `prune=True` drops every edge `live_edges` calls dead, including ops that read a node
-    fed only by `none` edges. Skip and pooling of zeros are zero, but ReLU-Conv-BN of
-    zeros is BatchNorm's shift (beta - mean * gamma / sqrt(var + eps)), a per-channel
-    constant that reaches the output. Such cells are exported unpruned.
-    """
-    edges, ops = getattr(space, "edges", None), getattr(space, "ops", None)
-    if edges is None or ops is None:
-        return False
-    genes = space.genes(arch)
-    zero_preserving = {"none", "skip_connect", "avg_pool_3x3"}
-    nodes = 1 + max(t for _, t in edges)
-    nonzero = [True] + [False] * (nodes - 1)  # driven by the input, as live_edges reads it
-    for (source, target), gene in zip(edges, genes, strict=True):
-        if ops[gene] != "none" and nonzero[source]:
-            nonzero[target] = True
-    reaches = [False] * (nodes - 1) + [True]
-    for (source, target), gene in reversed(list(zip(edges, genes, strict=True))):
-        if ops[gene] != "none" and reaches[target]:
-            reaches[source] = True
-    return not any(
-        ops[gene] not in zero_preserving and not nonzero[source] and reaches[target]
-        for (source, target), gene in zip(edges, genes, strict=True)
-    )
-
-
 def parse_input_shape(text: str | Sequence[int]) -> tuple[int, int, int]:
     """(C, H, W) from `3,32,32`, `3x32x32` or a sequence; ConfigError otherwise."""
     try:
@@ -167,7 +139,7 @@ def export_architecture(
         }
     reference.eval()
     deployed = reference
-    if pruned is not None and reference is full and prune_is_exact(space, arch):
+    if pruned is not None and reference is full:
         copy_to_pruned(full, pruned, pruned_key_mapping(space, arch, pruned))
         deployed = pruned.eval()
     is_pruned = pruned is not None and deployed is pruned

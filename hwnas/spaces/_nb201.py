@@ -105,19 +105,25 @@ def isomorphism_key_of_genes(genes: tuple[int, ...]) -> str:
 
 
 def live_edges(genes: Sequence[int]) -> tuple[bool, ...]:
-    """For each edge, whether it carries a non-zero value that reaches the output."""
+    """For each edge, whether dropping it would change the cell's output.
+
+    A node fed only by zeros is zero; skip and pooling of zero are zero, but a
+    ReLU-Conv-BN of zero is BatchNorm's shift, a per-channel constant, so a conv edge
+    carries a value even from a zero node. An edge is live when it carries a value and
+    its target reaches the output. Pruning exactly the other edges keeps the function.
+    """
+    ops = [OPS[g] for g in genes]
+    carries = [False] * len(EDGES)
     nonzero = [True, False, False, False]
-    for (source, target), gene in zip(EDGES, genes, strict=True):
-        if OPS[gene] != "none" and nonzero[source]:
-            nonzero[target] = True
+    for index, ((source, target), op) in enumerate(zip(EDGES, ops, strict=True)):
+        carries[index] = op != "none" and (nonzero[source] or op in CONV_KERNEL)
+        nonzero[target] = nonzero[target] or carries[index]
     reaches = [False, False, False, True]
-    for (source, target), gene in reversed(list(zip(EDGES, genes, strict=True))):
-        if OPS[gene] != "none" and reaches[target]:
+    for index in reversed(range(len(EDGES))):
+        source, target = EDGES[index]
+        if carries[index] and reaches[target]:
             reaches[source] = True
-    return tuple(
-        OPS[g] != "none" and nonzero[s] and reaches[t] and nonzero[3]
-        for (s, t), g in zip(EDGES, genes, strict=True)
-    )
+    return tuple(carries[i] and reaches[t] for i, (_, t) in enumerate(EDGES))
 
 
 @dataclass(frozen=True)

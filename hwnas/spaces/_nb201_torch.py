@@ -60,8 +60,8 @@ class Cell(nn.Module):
         nodes: list[torch.Tensor | None] = [x, None, None, None]
         for (source, target), op in zip(self.edges, self.ops, strict=True):
             value = nodes[source]
-            if value is None:
-                continue
+            if value is None:  # a zero node; only a conv of it (BN's shift) is kept
+                value = x.mul(0.0)
             out = op(value)
             current = nodes[target]
             nodes[target] = out if current is None else current + out

@@ -159,28 +159,37 @@ def test_to_torch_runs_all_three_input_shapes(nb201) -> None:
             assert model.eval()(torch.randn(2, *shape)).shape == (2, classes)
 
 
-def test_pruned_network_computes_the_same_function(nb201) -> None:
-    from hwnas.export import reinitialize_weights
-
-    arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
-    full = reinitialize_weights(nb201.to_torch(arch, (3, 32, 32), 10), (3, 32, 32), seed=0)
+def _pruned_with_same_weights(nb201, arch, full):
     pruned = nb201.to_torch(arch, (3, 32, 32), 10, prune=True)
-    # Copy the weights of the surviving modules (the pruned net drops node 1's dead conv).
+    kept = [i for i, live in enumerate(nb201.live_edges(arch)) if live]
     full_state = full.state_dict()
-    pruned_state = pruned.state_dict()
     mapping = {}
-    for key in pruned_state:
+    for key in pruned.state_dict():
         if ".ops." in key:
             cell, rest = key.split(".ops.", 1)
             index, tail = rest.split(".", 1)
-            kept = [i for i, live in enumerate(nb201.live_edges(arch)) if live]
             mapping[key] = f"{cell}.ops.{kept[int(index)]}.{tail}"
         else:
             mapping[key] = key
     pruned.load_state_dict({k: full_state[v] for k, v in mapping.items()})
+    return pruned
+
+
+def test_pruned_network_computes_the_same_function(nb201) -> None:
+    from hwnas.export import reinitialize_weights
+
+    archs = nb201.sample(25, seed=4) + [
+        "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
+        # Node 1 is zero, but a conv of it is BatchNorm's shift: that edge must stay.
+        "|none~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|avg_pool_3x3~2|",
+    ]
     x = torch.randn(3, 3, 32, 32)
-    with torch.no_grad():
-        assert torch.allclose(full.eval()(x), pruned.eval()(x), atol=1e-5)
+    for seed, arch in enumerate(archs):
+        full = reinitialize_weights(nb201.to_torch(arch, (3, 32, 32), 10), (3, 32, 32), seed=seed)
+        pruned = _pruned_with_same_weights(nb201, arch, full)
+        with torch.no_grad():
+            assert torch.allclose(full.eval()(x), pruned.eval()(x), atol=1e-5), arch
+    assert nb201.live_edges(archs[-1]) == (False, False, True, True, False, True)
 
 
 def test_bad_input_shape_is_a_clear_error(nb201) -> None:
