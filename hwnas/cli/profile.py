@@ -115,7 +115,9 @@ def profile_command(
         ci_fraction=ci_fraction,
     )
     profiler_name = profiler or spec.default_profiler
-    options = {"database": tuning_db} if tuning_db and profiler_name == "tvm" else {}
+    if tuning_db and profiler_name != "tvm":
+        raise ConfigError(f"--tuning-db is for the tvm profiler; {spec.name} uses {profiler_name}")
+    options = {"database": tuning_db} if tuning_db else {}
     instance = create_profiler(profiler_name, **options)
     shape = _shape(input_shape)
     if model is not None:
