@@ -44,6 +44,13 @@ TableOption = Annotated[
 MetricOption = Annotated[str, typer.Option("--metric", help="label column of the table")]
 
 
+def _json_number(value: float) -> float | None:
+    """JSON has no infinities: a non-finite proxy value (naswot's -inf) becomes null."""
+    import math
+
+    return value if math.isfinite(value) else None
+
+
 def _setup(threads: int | None) -> None:
     if threads is not None:
         import torch
@@ -121,7 +128,8 @@ def score_command(
         "space": search_space.name, "seed": seed, "data": data.to_dict(),
         "architectures": [
             {"arch": a.string, "arch_id": a.arch_id,
-             "scores": {n: {"value": r.value, "seconds": r.seconds, "data": r.data}
+             "scores": {n: {"value": _json_number(r.value), "seconds": r.seconds,
+                            "data": r.data}
                         for n, r in row.items()}}
             for a, row in zip(chosen, results, strict=True)
         ],

@@ -59,3 +59,13 @@ def test_architecture_without_space_says_how_to_fix() -> None:
 
     with pytest.raises(ConfigError, match="space='nb201'"):
         create_proxy("params").score(CHEAP_ARCH)
+
+
+def test_shared_gradient_pass_gives_the_values_of_separate_calls() -> None:
+    from hwnas.proxies import score_architectures
+
+    names = ["fisher", "grad_norm", "snip"]
+    together = score_architectures([CHEAP_ARCH], names, seed=2)[0]
+    for name in names:
+        alone = create_proxy(name).score(CHEAP_ARCH, seed=2, space="nb201")
+        assert together[name].value == alone.value
