@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwnas.core import Architecture, ConfigError, DataError, import_optional
+from hwnas.core import Architecture, ConfigError, DataError
 from hwnas.proxies._base import Proxy, ProxyResult
 from hwnas.proxies._cache import ScoreCache
 from hwnas.proxies._data import DataSource, resolve_data
@@ -147,9 +147,8 @@ class AccuracyEstimator:
         scores: Sequence[Mapping[str, ProxyResult | float]] | None = None,
     ) -> AccuracyEstimator:
         """Train on labelled architectures (accuracy, higher is better)."""
+        import lightgbm  # a core dependency of hwnas
         import numpy as np
-
-        lightgbm = import_optional("lightgbm", "predictors", "the proxy ensemble")
         if len(archs) != len(accuracies):
             raise ConfigError(f"{len(archs)} architectures but {len(accuracies)} labels")
         if len(archs) < 5:
@@ -248,9 +247,9 @@ class AccuracyEstimator:
     ) -> AccuracyEstimator:
         """Read a saved estimator. `data` defaults to the saved source when it is the
         built-in digits; a user folder must be passed again (it is not re-opened silently)."""
-        from hwnas.proxies._registry import create_proxy
+        import lightgbm  # a core dependency of hwnas
 
-        lightgbm = import_optional("lightgbm", "predictors", "the proxy ensemble")
+        from hwnas.proxies._registry import create_proxy
         path = Path(folder).expanduser()
         manifest_path = path / MANIFEST
         if not manifest_path.is_file():
