@@ -118,6 +118,9 @@ def profile_command(
     if tuning_db and profiler_name != "tvm":
         raise ConfigError(f"--tuning-db is for the tvm profiler; {spec.name} uses {profiler_name}")
     options = {"database": tuning_db} if tuning_db else {}
+    if profiler_name == "tvm" and not tuning_db:
+        error_console.print("[yellow]note:[/yellow] tvm without --tuning-db measures TVM's untuned "
+                            "default schedules, not deployment latency (see docs/profilers.md)")
     instance = create_profiler(profiler_name, **options)
     shape = _shape(input_shape)
     if model is not None:

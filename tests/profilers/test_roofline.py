@@ -79,11 +79,15 @@ def test_profiler_uses_catalog_peaks_and_power():
     assert m.repeats == 1 and not m.noisy
 
 
-@pytest.mark.parametrize("device", list_devices())
-def test_runs_for_every_catalog_device_without_the_device(device):
+@pytest.fixture(scope="module")
+def small_cell() -> ModelSource:
     arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
-    source = ModelSource.from_architecture(arch, "nb201", input_shape=(3, 16, 16))
-    m = create_profiler("roofline").profile(source, device)
+    return ModelSource.from_architecture(arch, "nb201", input_shape=(3, 16, 16))  # exported once
+
+
+@pytest.mark.parametrize("device", list_devices())
+def test_runs_for_every_catalog_device_without_the_device(device, small_cell):
+    m = create_profiler("roofline").profile(small_cell, device)
     assert m.latency_p50_ms > 0 and m.device == device
     assert m.environment["flops"] > 0
 
@@ -101,8 +105,9 @@ def test_conv_heavy_cell_costs_more_than_skip_cell():
     profiler = create_profiler("roofline")
     convs = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
     skips = "|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"
-    heavy = profiler.profile(ModelSource.from_architecture(convs, "nb201"), "raspberry-pi-5")
-    light = profiler.profile(ModelSource.from_architecture(skips, "nb201"), "raspberry-pi-5")
+    shape = (3, 16, 16)
+    heavy = profiler.profile(ModelSource.from_architecture(convs, "nb201", shape), "raspberry-pi-5")
+    light = profiler.profile(ModelSource.from_architecture(skips, "nb201", shape), "raspberry-pi-5")
     assert heavy.latency_p50_ms > 2 * light.latency_p50_ms
     assert heavy.environment["flops"] > light.environment["flops"]
 
