@@ -19,14 +19,18 @@ from hwnas.profilers._tvm_rpc import wait_for_key, wait_listening
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9190, help="tracker port")
     parser.add_argument("--keys", nargs="+", default=["host"], help="one rpc_server per device key")
     args = parser.parse_args()
 
     tracker = start_tracker(args.host, args.port, wait=False)
-    servers = [start_server(args.host, args.port, key, host=args.host, wait=False) for key in args.keys]
+    servers = [
+        start_server(args.host, args.port, key, host=args.host, wait=False) for key in args.keys
+    ]
     try:
         wait_listening(tracker)
         for server in servers:
@@ -35,9 +39,13 @@ def main() -> None:
             wait_for_key(args.host, args.port, key)
         print(f"tracker {args.host}:{args.port} (pid {tracker.pid}, log {tracker.log_path})")
         for key, server in zip(args.keys, servers, strict=True):
-            print(f"  key {key!r}: rpc_server {server.host}:{server.port} (pid {server.pid}, log {server.log_path})")
-        print("on a real board: python -m tvm.exec.rpc_server --host 0.0.0.0 --port 9090 "
-              f"--tracker <this host>:{args.port} --key <device key>")
+            print(
+                f"  key {key!r}: rpc_server {server.host}:{server.port} (pid {server.pid}, log {server.log_path})"
+            )
+        print(
+            "on a real board: python -m tvm.exec.rpc_server --host 0.0.0.0 --port 9090 "
+            f"--tracker <this host>:{args.port} --key <device key>"
+        )
         print("Ctrl-C stops everything")
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:

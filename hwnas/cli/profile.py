@@ -35,12 +35,15 @@ def _shape(text: str | None) -> tuple[int, int, int] | None:
     except ValueError:
         parts = ()
     if len(parts) != 3 or min(parts) <= 0:
-        raise ConfigError(f"--input-shape must be C,H,W with positive sizes (e.g. 3,32,32), got {text!r}")
+        raise ConfigError(
+            f"--input-shape must be C,H,W with positive sizes (e.g. 3,32,32), got {text!r}"
+        )
     return parts  # type: ignore[return-value]
 
 
-def _architectures(space_name: str, arch: list[str] | None, sample: int | None, all_unique: bool,
-                   seed: int) -> list[Any]:
+def _architectures(
+    space_name: str, arch: list[str] | None, sample: int | None, all_unique: bool, seed: int
+) -> list[Any]:
     import random
 
     from hwnas.core import ConfigError
@@ -58,7 +61,9 @@ def _architectures(space_name: str, arch: list[str] | None, sample: int | None, 
     if callable(unique):
         pool = list(unique())
         if sample > len(pool):
-            raise ConfigError(f"--sample {sample} exceeds the {len(pool)} unique networks of {space_name}")
+            raise ConfigError(
+                f"--sample {sample} exceeds the {len(pool)} unique networks of {space_name}"
+            )
         return random.Random(seed).sample(pool, sample)
     seen: dict[str, Any] = {}
     for candidate in space.sample(sample * 20, seed=seed):
@@ -69,26 +74,50 @@ def _architectures(space_name: str, arch: list[str] | None, sample: int | None, 
 
 
 def profile_command(
-    device: Annotated[str, typer.Option("--device", "-d", help="catalog device name, e.g. host-cpu")],
+    device: Annotated[
+        str, typer.Option("--device", "-d", help="catalog device name, e.g. host-cpu")
+    ],
     model: Annotated[str | None, typer.Option("--model", help="an ONNX file to measure")] = None,
-    arch: Annotated[list[str] | None, typer.Option("--arch", help="architecture string (repeatable)")] = None,
-    space: Annotated[str, typer.Option("--space", help="search space of --arch/--sample")] = "nb201",
-    sample: Annotated[int | None, typer.Option("--sample", min=1, help="N unique architectures at random")] = None,
-    all_unique: Annotated[bool, typer.Option("--all-unique", help="every unique network of the space")] = False,
+    arch: Annotated[
+        list[str] | None, typer.Option("--arch", help="architecture string (repeatable)")
+    ] = None,
+    space: Annotated[
+        str, typer.Option("--space", help="search space of --arch/--sample")
+    ] = "nb201",
+    sample: Annotated[
+        int | None, typer.Option("--sample", min=1, help="N unique architectures at random")
+    ] = None,
+    all_unique: Annotated[
+        bool, typer.Option("--all-unique", help="every unique network of the space")
+    ] = False,
     seed: Annotated[int, typer.Option(help="seed of --sample")] = 0,
-    profiler: Annotated[str | None, typer.Option("--profiler", "-p", help="override the device's default profiler")] = None,
-    out: Annotated[str | None, typer.Option("--out", "-o", help="measurement CSV to append to (resumes)")] = None,
+    profiler: Annotated[
+        str | None, typer.Option("--profiler", "-p", help="override the device's default profiler")
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="measurement CSV to append to (resumes)")
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1)] = 1,
     precision: Annotated[str, typer.Option(help="fp32, fp16 or int8")] = "fp32",
-    threads: Annotated[int | None, typer.Option(help="inference threads (default: library default)")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="inference threads (default: library default)")
+    ] = None,
     warmup: Annotated[int, typer.Option(min=0, help="untimed warm-up inferences")] = 10,
     min_repeats: Annotated[int, typer.Option(min=3, help="timed inferences at least")] = 20,
     max_repeats: Annotated[int, typer.Option(min=3, help="timed inferences at most")] = 400,
     max_seconds: Annotated[float, typer.Option(help="cap on timed seconds per measurement")] = 20.0,
-    ci_fraction: Annotated[float, typer.Option(help="stop when the median's 95% CI is within this fraction")] = 0.01,
-    input_shape: Annotated[str | None, typer.Option(help="C,H,W of architecture inputs (space default)")] = None,
-    num_classes: Annotated[int | None, typer.Option(help="classifier outputs (space default)")] = None,
-    tuning_db: Annotated[str | None, typer.Option(help="tvm: MetaSchedule tuning database folder")] = None,
+    ci_fraction: Annotated[
+        float, typer.Option(help="stop when the median's 95% CI is within this fraction")
+    ] = 0.01,
+    input_shape: Annotated[
+        str | None, typer.Option(help="C,H,W of architecture inputs (space default)")
+    ] = None,
+    num_classes: Annotated[
+        int | None, typer.Option(help="classifier outputs (space default)")
+    ] = None,
+    tuning_db: Annotated[
+        str | None, typer.Option(help="tvm: MetaSchedule tuning database folder")
+    ] = None,
     catalog: Annotated[str | None, typer.Option(help="user device catalog TOML")] = None,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
@@ -107,11 +136,18 @@ def profile_command(
 
     chosen = sum([model is not None, bool(arch), sample is not None, all_unique])
     if chosen != 1:
-        raise ConfigError("give exactly one of --model FILE, --arch STRING, --sample N or --all-unique")
+        raise ConfigError(
+            "give exactly one of --model FILE, --arch STRING, --sample N or --all-unique"
+        )
     spec = get_device(device, catalog)
     settings = ProfileSettings(
-        batch_size=batch_size, precision=precision, threads=threads, warmup=warmup,
-        min_repeats=min_repeats, max_repeats=max_repeats, max_seconds=max_seconds,
+        batch_size=batch_size,
+        precision=precision,
+        threads=threads,
+        warmup=warmup,
+        min_repeats=min_repeats,
+        max_repeats=max_repeats,
+        max_seconds=max_seconds,
         ci_fraction=ci_fraction,
     )
     profiler_name = profiler or spec.default_profiler
@@ -119,8 +155,10 @@ def profile_command(
         raise ConfigError(f"--tuning-db is for the tvm profiler; {spec.name} uses {profiler_name}")
     options = {"database": tuning_db} if tuning_db else {}
     if profiler_name == "tvm" and not tuning_db:
-        error_console.print("[yellow]note:[/yellow] tvm without --tuning-db measures TVM's untuned "
-                            "default schedules, not deployment latency (see docs/profilers.md)")
+        error_console.print(
+            "[yellow]note:[/yellow] tvm without --tuning-db measures TVM's untuned "
+            "default schedules, not deployment latency (see docs/profilers.md)"
+        )
     instance = create_profiler(profiler_name, **options)
     shape = _shape(input_shape)
     if model is not None:
@@ -133,8 +171,15 @@ def profile_command(
     writer = MeasurementWriter(out) if out else None
     todo = []
     for source in sources:
-        key = row_key({"arch_id": source.arch_id, "device": spec.name, "profiler": instance.name,
-                       "batch_size": batch_size, "precision": precision})
+        key = row_key(
+            {
+                "arch_id": source.arch_id,
+                "device": spec.name,
+                "profiler": instance.name,
+                "batch_size": batch_size,
+                "precision": precision,
+            }
+        )
         if writer is None or key not in writer:
             todo.append(source)
     skipped = len(sources) - len(todo)
@@ -153,8 +198,14 @@ def profile_command(
             TimeRemainingColumn,
         )
 
-        progress = Progress(TextColumn(f"profiling on {spec.name}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        progress = Progress(
+            TextColumn(f"profiling on {spec.name}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
         progress.start()
         task = progress.add_task("profile", total=len(todo))
     try:
@@ -167,7 +218,9 @@ def profile_command(
             else:
                 measured.append(measurement)
                 if writer is not None:
-                    writer.append(measurement_row(measurement, space if source.architecture else ""))
+                    writer.append(
+                        measurement_row(measurement, space if source.architecture else "")
+                    )
             if progress is not None:
                 progress.advance(task)
     finally:
@@ -183,7 +236,9 @@ def profile_command(
         "failed": len(failures),
         "noisy": sum(m.noisy for m in measured),
         "median_cv": statistics.median(m.latency_cv for m in measured) if measured else None,
-        "median_latency_p50_ms": statistics.median(m.latency_p50_ms for m in measured) if measured else None,
+        "median_latency_p50_ms": statistics.median(m.latency_p50_ms for m in measured)
+        if measured
+        else None,
         "seconds": round(seconds, 2),
         "seconds_per_measurement": round(seconds / len(measured), 4) if measured else None,
         "out": str(writer.path) if writer else None,
@@ -197,12 +252,24 @@ def profile_command(
             print_table(
                 f"{instance.name} on {spec.name}",
                 ["arch", "p50 ms", "p90 ms", "cv", "repeats", "noisy", "energy mJ"],
-                [((m.arch_string or source_label(m))[:60], f"{m.latency_p50_ms:.4g}",
-                  f"{m.latency_p90_ms:.4g}", f"{m.latency_cv:.3f}", m.repeats, m.noisy,
-                  "-" if m.energy_mj is None else f"{m.energy_mj:.4g}") for m in measured],
+                [
+                    (
+                        (m.arch_string or source_label(m))[:60],
+                        f"{m.latency_p50_ms:.4g}",
+                        f"{m.latency_p90_ms:.4g}",
+                        f"{m.latency_cv:.3f}",
+                        m.repeats,
+                        m.noisy,
+                        "-" if m.energy_mj is None else f"{m.energy_mj:.4g}",
+                    )
+                    for m in measured
+                ],
             )
-        print_table("summary", ["field", "value"],
-                    [(k, v) for k, v in summary.items() if k not in ("failures",)])
+        print_table(
+            "summary",
+            ["field", "value"],
+            [(k, v) for k, v in summary.items() if k not in ("failures",)],
+        )
 
     emit(summary, output_format, render)
     if failures:
@@ -214,6 +281,8 @@ def source_label(measurement: Any) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("profile", help="Measure latency (and energy) of models or architectures on a "
-                "device; --out appends to a CSV and resumes.\n\n" + EXAMPLES.replace("\n\n", "\n\n\b\n", 1)
-                )(profile_command)
+    app.command(
+        "profile",
+        help="Measure latency (and energy) of models or architectures on a "
+        "device; --out appends to a CSV and resumes.\n\n" + EXAMPLES.replace("\n\n", "\n\n\b\n", 1),
+    )(profile_command)

@@ -16,6 +16,7 @@ from hwnas.profilers._base import (
 from hwnas.profilers._environment import host_environment, package_versions
 from hwnas.profilers._model import ModelSource, as_model_source
 from hwnas.profilers._settings import PRECISIONS, ProfileSettings
+from hwnas.profilers._stats import median_ci, median_ci_fraction, summarize
 from hwnas.profilers._table import (
     KEY_COLUMNS,
     MEASUREMENT_COLUMNS,
@@ -23,7 +24,6 @@ from hwnas.profilers._table import (
     measurement_row,
     row_key,
 )
-from hwnas.profilers._stats import median_ci, median_ci_fraction, summarize
 from hwnas.profilers._tvm_rpc import RpcProcess, start_server, start_tracker, stop_process_tree
 from hwnas.profilers._tvm_tune import TuningReport, tune_tvm
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from hwnas.profilers import _onnxruntime  # noqa: F401
-from hwnas.profilers import _roofline  # noqa: F401
-from hwnas.profilers import _tensorrt  # noqa: F401
-from hwnas.profilers import _tvm  # noqa: F401
-from hwnas.profilers import _torch_cuda  # noqa: F401
+from hwnas.profilers import (
+    _onnxruntime,  # noqa: F401
+    _roofline,  # noqa: F401
+    _tensorrt,  # noqa: F401
+    _torch_cuda,  # noqa: F401
+    _tvm,  # noqa: F401
+)

@@ -68,8 +68,11 @@ class ModelSource:
         if shape is not None and (len(shape) != 3 or min(shape) <= 0):
             raise ConfigError(f"input_shape must be (channels, height, width), got {input_shape}")
         return cls(
-            architecture=arch, input_shape=shape, num_classes=num_classes,  # type: ignore[arg-type]
-            reinitialize=reinitialize, label=arch.string,
+            architecture=arch,
+            input_shape=shape,
+            num_classes=num_classes,  # type: ignore[arg-type]
+            reinitialize=reinitialize,
+            label=arch.string,
         )
 
     # --- identity -------------------------------------------------------------------
@@ -118,7 +121,9 @@ class ModelSource:
             from hwnas.export import export_onnx
 
             self._cache[batch_size] = export_onnx(
-                self.to_torch(), self.resolved_input_shape(), batch_size=batch_size  # type: ignore[arg-type]
+                self.to_torch(),
+                self.resolved_input_shape(),
+                batch_size=batch_size,  # type: ignore[arg-type]
             )
         return self._cache[batch_size]
 

@@ -27,8 +27,12 @@ def random_feeds(session: Any, batch_size: int, seed: int = 0) -> dict[str, Any]
     """Random inputs for every session input; a symbolic first dimension is the batch."""
     import numpy as np
 
-    types = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
-             "tensor(int64)": np.int64, "tensor(int32)": np.int32}
+    types = {
+        "tensor(float)": np.float32,
+        "tensor(float16)": np.float16,
+        "tensor(int64)": np.int64,
+        "tensor(int32)": np.int32,
+    }
     rng = np.random.default_rng(seed)
     feeds = {}
     for node in session.get_inputs():
@@ -98,8 +102,9 @@ class OnnxRuntimeProfiler(Profiler):
         session = ort.InferenceSession(
             model.onnx_bytes(settings.batch_size), options, providers=[provider]
         )
-        return _Session(session, random_feeds(session, settings.batch_size), provider,
-                        settings.threads)
+        return _Session(
+            session, random_feeds(session, settings.batch_size), provider, settings.threads
+        )
 
     def _run(self, handle: _Session, iterations: int) -> list[float]:
         run = handle.session.run

@@ -23,10 +23,19 @@ from hwnas.profilers._model import ModelSource
 from hwnas.profilers._settings import ProfileSettings
 
 DEFAULT_NODE_OVERHEAD_US = 5.0
-FREE_OPS = frozenset({
-    "Constant", "Shape", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
-    "ConstantOfShape",
-})
+FREE_OPS = frozenset(
+    {
+        "Constant",
+        "Shape",
+        "Reshape",
+        "Flatten",
+        "Squeeze",
+        "Unsqueeze",
+        "Identity",
+        "Dropout",
+        "ConstantOfShape",
+    }
+)
 _FLOAT_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
 
 
@@ -44,7 +53,12 @@ class NodeCost:
 def _element_bytes(elem_type: int, precision: str) -> int:
     from onnx import TensorProto, helper
 
-    if elem_type in (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16):
+    if elem_type in (
+        TensorProto.FLOAT,
+        TensorProto.FLOAT16,
+        TensorProto.DOUBLE,
+        TensorProto.BFLOAT16,
+    ):
         return _FLOAT_BYTES[precision]
     return int(helper.tensor_dtype_to_np_dtype(elem_type).itemsize)
 
@@ -128,7 +142,8 @@ def node_costs(onnx_model: bytes | Any, precision: str = "fp32") -> list[NodeCos
             )
         moved = sum(
             math.prod(shapes[t][0]) * _element_bytes(shapes[t][1], precision)
-            for t in (*node.input, *node.output) if t
+            for t in (*node.input, *node.output)
+            if t
         )
         costs.append(NodeCost(name, node.op_type, _node_flops(node, shapes), moved))
     return costs
@@ -162,9 +177,12 @@ def roofline_estimate(
         memory_bound += memory_ms > compute_ms
         nodes += 1
     return RooflineEstimate(
-        latency_ms=total_ms, compute_ms=compute_total,
-        flops=sum(c.flops for c in costs), bytes_moved=sum(c.bytes_moved for c in costs),
-        nodes=nodes, memory_bound_nodes=memory_bound,
+        latency_ms=total_ms,
+        compute_ms=compute_total,
+        flops=sum(c.flops for c in costs),
+        bytes_moved=sum(c.bytes_moved for c in costs),
+        nodes=nodes,
+        memory_bound_nodes=memory_bound,
     )
 
 
@@ -212,11 +230,19 @@ class RooflineProfiler(Profiler):
             )
         overhead = self.node_overhead_us
         if overhead is None:
-            overhead = float(device.properties.get("roofline_node_overhead_us", DEFAULT_NODE_OVERHEAD_US))
+            overhead = float(
+                device.properties.get("roofline_node_overhead_us", DEFAULT_NODE_OVERHEAD_US)
+            )
         costs = node_costs(model.onnx_bytes(settings.batch_size), settings.precision)
         bandwidth = float(device.memory_bandwidth_gbps)  # type: ignore[arg-type]
-        return _Handle(roofline_estimate(costs, peak, bandwidth, overhead), peak, bandwidth,
-                       overhead, device.idle_power_w, device.max_power_w)
+        return _Handle(
+            roofline_estimate(costs, peak, bandwidth, overhead),
+            peak,
+            bandwidth,
+            overhead,
+            device.idle_power_w,
+            device.max_power_w,
+        )
 
     def _run(self, handle: _Handle, iterations: int) -> list[float]:
         return [handle.estimate.latency_ms] * iterations

@@ -32,18 +32,26 @@ class ProfileSettings:
     def __post_init__(self) -> None:
         checks = [
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (self.precision in PRECISIONS,
-             f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}"),
-            (self.threads is None or self.threads >= 1,
-             f"threads must be >= 1 (or None for the library default), got {self.threads}"),
+            (
+                self.precision in PRECISIONS,
+                f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}",
+            ),
+            (
+                self.threads is None or self.threads >= 1,
+                f"threads must be >= 1 (or None for the library default), got {self.threads}",
+            ),
             (self.warmup >= 0, f"warmup must be >= 0, got {self.warmup}"),
             (self.min_repeats >= 3, f"min_repeats must be >= 3, got {self.min_repeats}"),
-            (self.max_repeats >= self.min_repeats,
-             f"max_repeats ({self.max_repeats}) must be >= min_repeats ({self.min_repeats})"),
+            (
+                self.max_repeats >= self.min_repeats,
+                f"max_repeats ({self.max_repeats}) must be >= min_repeats ({self.min_repeats})",
+            ),
             (self.max_seconds > 0, f"max_seconds must be positive, got {self.max_seconds}"),
             (0 < self.ci_fraction < 1, f"ci_fraction must be in (0, 1), got {self.ci_fraction}"),
-            (self.timeout_s is None or self.timeout_s > 0,
-             f"timeout_s must be positive, got {self.timeout_s}"),
+            (
+                self.timeout_s is None or self.timeout_s > 0,
+                f"timeout_s must be positive, got {self.timeout_s}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

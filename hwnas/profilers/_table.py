@@ -19,9 +19,23 @@ from typing import Any
 from hwnas.core import ConfigError, Measurement
 
 MEASUREMENT_COLUMNS = (
-    "arch", "arch_id", "space", "device", "profiler", "batch_size", "precision",
-    "latency_p50_ms", "latency_p90_ms", "latency_mean_ms", "latency_std_ms", "latency_cv",
-    "energy_mj", "repeats", "noisy", "timestamp", "environment",
+    "arch",
+    "arch_id",
+    "space",
+    "device",
+    "profiler",
+    "batch_size",
+    "precision",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_mean_ms",
+    "latency_std_ms",
+    "latency_cv",
+    "energy_mj",
+    "repeats",
+    "noisy",
+    "timestamp",
+    "environment",
 )
 KEY_COLUMNS = ("arch_id", "device", "profiler", "batch_size", "precision")
 
@@ -30,13 +44,22 @@ def measurement_row(measurement: Measurement, space: str = "") -> dict[str, str]
     """A Measurement as the CSV's string cells."""
     m = measurement
     values: dict[str, Any] = {
-        "arch": m.arch_string, "arch_id": m.arch_id, "space": space if m.arch_string else "",
-        "device": m.device, "profiler": m.profiler, "batch_size": m.batch_size,
-        "precision": m.precision, "latency_p50_ms": f"{m.latency_p50_ms:.6g}",
-        "latency_p90_ms": f"{m.latency_p90_ms:.6g}", "latency_mean_ms": f"{m.latency_mean_ms:.6g}",
-        "latency_std_ms": f"{m.latency_std_ms:.6g}", "latency_cv": f"{m.latency_cv:.6g}",
+        "arch": m.arch_string,
+        "arch_id": m.arch_id,
+        "space": space if m.arch_string else "",
+        "device": m.device,
+        "profiler": m.profiler,
+        "batch_size": m.batch_size,
+        "precision": m.precision,
+        "latency_p50_ms": f"{m.latency_p50_ms:.6g}",
+        "latency_p90_ms": f"{m.latency_p90_ms:.6g}",
+        "latency_mean_ms": f"{m.latency_mean_ms:.6g}",
+        "latency_std_ms": f"{m.latency_std_ms:.6g}",
+        "latency_cv": f"{m.latency_cv:.6g}",
         "energy_mj": "" if m.energy_mj is None else f"{m.energy_mj:.6g}",
-        "repeats": m.repeats, "noisy": str(bool(m.noisy)).lower(), "timestamp": m.timestamp,
+        "repeats": m.repeats,
+        "noisy": str(bool(m.noisy)).lower(),
+        "timestamp": m.timestamp,
         "environment": json.dumps(m.environment, sort_keys=True, default=str),
     }
     return {k: str(v) for k, v in values.items()}

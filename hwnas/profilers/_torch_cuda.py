@@ -89,6 +89,7 @@ class TorchCudaProfiler(Profiler):
                 step = graph.replay
                 keep: tuple[Any, ...] = (network, x, graph)
             else:
+
                 def step() -> None:
                     with torch.inference_mode():
                         network(x)

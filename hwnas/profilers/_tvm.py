@@ -77,11 +77,13 @@ def relax_module(onnx_bytes: bytes, target: Any) -> Any:
 
     mod = from_onnx(onnx.load_from_string(onnx_bytes), keep_params_in_input=False)
     with target:
-        return tvm.transform.Sequential([
-            transform.DecomposeOpsForInference(),
-            transform.CanonicalizeBindings(),
-            relax.pipeline.zero_pipeline(),
-        ])(mod)
+        return tvm.transform.Sequential(
+            [
+                transform.DecomposeOpsForInference(),
+                transform.CanonicalizeBindings(),
+                relax.pipeline.zero_pipeline(),
+            ]
+        )(mod)
 
 
 def open_database(path: str | Path) -> Any:
@@ -92,12 +94,15 @@ def open_database(path: str | Path) -> Any:
     folder = Path(path).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     return ms.database.JSONDatabase(
-        str(folder / "workloads.json"), str(folder / "tuning_records.json"),
+        str(folder / "workloads.json"),
+        str(folder / "tuning_records.json"),
         module_equality=MODULE_EQUALITY,
     )
 
 
-def build(onnx_bytes: bytes, target_dict: Mapping[str, Any], database_dir: str | Path | None) -> Any:
+def build(
+    onnx_bytes: bytes, target_dict: Mapping[str, Any], database_dir: str | Path | None
+) -> Any:
     """Compile for the target: tuned from the database when given, else the default pipeline."""
     return build_with_coverage(onnx_bytes, target_dict, database_dir)[0]
 
@@ -131,8 +136,9 @@ def has_record(database: Any, mod: Any) -> bool:
     return len(database.get_top_k(database.commit_workload(mod), 1)) > 0
 
 
-def export_library(executable: Any, folder: str, target_dict: Mapping[str, Any],
-                   cross_compiler: str | None = None) -> str:
+def export_library(
+    executable: Any, folder: str, target_dict: Mapping[str, Any], cross_compiler: str | None = None
+) -> str:
     """Write the executable as a shared library, cross-compiled for a foreign triple."""
     path = os.path.join(folder, "model.so")
     if is_cross_target(target_dict):
@@ -195,12 +201,14 @@ def check_board(device: DeviceSpec, timeout_s: float) -> None:
     where = f"{access.tracker_host}:{access.tracker_port}"
     try:
         # TVM's own connect retries for a minute; a refused port is known at once.
-        with socket.create_connection((str(access.tracker_host), int(access.tracker_port)),
-                                      timeout=min(timeout_s, 10.0)):
+        with socket.create_connection(
+            (str(access.tracker_host), int(access.tracker_port)), timeout=min(timeout_s, 10.0)
+        ):
             pass
         keys = _call_with_timeout(
             lambda: tracker_keys(str(access.tracker_host), int(access.tracker_port)),
-            timeout_s, f"TVM RPC tracker {where}",
+            timeout_s,
+            f"TVM RPC tracker {where}",
         )
     except (OSError, RuntimeError) as error:
         raise DeviceError(
@@ -229,8 +237,12 @@ class TvmProfiler(Profiler):
 
     name = "tvm"
 
-    def __init__(self, target: Mapping[str, Any] | None = None,
-                 database: str | Path | None = None, number: int = 1) -> None:
+    def __init__(
+        self,
+        target: Mapping[str, Any] | None = None,
+        database: str | Path | None = None,
+        number: int = 1,
+    ) -> None:
         if number < 1:
             raise ConfigError(f"number must be >= 1, got {number}")
         self.target = dict(target) if target is not None else None
@@ -274,7 +286,10 @@ class TvmProfiler(Profiler):
 
         target = device_target(device, self.target)
         data = model.onnx_bytes(settings.batch_size)
-        dims = [d.dim_value for d in onnx.load_from_string(data).graph.input[0].type.tensor_type.shape.dim]
+        dims = [
+            d.dim_value
+            for d in onnx.load_from_string(data).graph.input[0].type.tensor_type.shape.dim
+        ]
         if any(d <= 0 for d in dims):
             raise ConfigError("the tvm profiler needs an ONNX model with a fixed input shape")
         timeout_s = settings.timeout_s or device.access.timeout_s
@@ -303,11 +318,21 @@ class TvmProfiler(Profiler):
                 timer = vm.time_evaluator("main", dev, number=number, repeat=iterations)
                 return [r * 1e3 for r in timer(x).results]
 
-            return _Handle(run_local, None, target, False, self.database is not None, build_s,
-                           coverage, keep=[vm, x])
+            return _Handle(
+                run_local,
+                None,
+                target,
+                False,
+                self.database is not None,
+                build_s,
+                coverage,
+                keep=[vm, x],
+            )
 
         folder = tempfile.mkdtemp(prefix="hwnas-tvm-")
-        library = export_library(executable, folder, target, device.properties.get("cross_compiler"))
+        library = export_library(
+            executable, folder, target, device.properties.get("cross_compiler")
+        )
         state: dict[str, Any] = {}
 
         def connect() -> None:
@@ -318,11 +343,13 @@ class TvmProfiler(Profiler):
 
             def request() -> Any:
                 tracker = rpc.connect_tracker(access.tracker_host, int(access.tracker_port))
-                return tracker.request(access.rpc_key, priority=1, session_timeout=timeout_s,
-                                       max_retry=2)
+                return tracker.request(
+                    access.rpc_key, priority=1, session_timeout=timeout_s, max_retry=2
+                )
 
             remote = _call_with_timeout(
-                request, timeout_s,
+                request,
+                timeout_s,
                 f"TVM RPC tracker {access.tracker_host}:{access.tracker_port} (key {access.rpc_key!r}; "
                 "is the board's rpc_server running and registered?)",
             )
@@ -331,19 +358,32 @@ class TvmProfiler(Profiler):
             remote.upload(library)
             remote_dev = remote.cpu()
             vm = relax.VirtualMachine(remote.load_module("model.so"), remote_dev)
-            state.update(remote=remote, dev=remote_dev, vm=vm, x=tvm.runtime.tensor(array, remote_dev))
+            state.update(
+                remote=remote, dev=remote_dev, vm=vm, x=tvm.runtime.tensor(array, remote_dev)
+            )
 
         def run_remote(iterations: int) -> list[float]:
             def timed() -> list[float]:
-                timer = state["vm"].time_evaluator("main", state["dev"], number=number,
-                                                   repeat=iterations)
+                timer = state["vm"].time_evaluator(
+                    "main", state["dev"], number=number, repeat=iterations
+                )
                 return [r * 1e3 for r in timer(state["x"]).results]
 
-            return _call_with_timeout(timed, timeout_s, f"board {device.name} ({device.access.rpc_key})")
+            return _call_with_timeout(
+                timed, timeout_s, f"board {device.name} ({device.access.rpc_key})"
+            )
 
         connect()
-        return _Handle(run_remote, connect, target, True, self.database is not None, build_s,
-                       coverage, keep=[state, folder])
+        return _Handle(
+            run_remote,
+            connect,
+            target,
+            True,
+            self.database is not None,
+            build_s,
+            coverage,
+            keep=[state, folder],
+        )
 
     def _run(self, handle: _Handle, iterations: int) -> list[float]:
         try:

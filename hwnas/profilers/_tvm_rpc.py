@@ -41,8 +41,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_listening(process: subprocess.Popen[bytes], host: str, port: int, log: str,
-                    timeout_s: float) -> None:
+def _wait_listening(
+    process: subprocess.Popen[bytes], host: str, port: int, log: str, timeout_s: float
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -53,33 +54,59 @@ def _wait_listening(process: subprocess.Popen[bytes], host: str, port: int, log:
         except OSError:
             time.sleep(0.2)
     stop_process_tree(process.pid)
-    raise DeviceError(f"TVM RPC process did not listen on {host}:{port} within {timeout_s:.0f} s; see {log}")
+    raise DeviceError(
+        f"TVM RPC process did not listen on {host}:{port} within {timeout_s:.0f} s; see {log}"
+    )
 
 
 def _spawn(arguments: list[str], host: str, port: int, log: str) -> RpcProcess:
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", *arguments, "--host", host, "--port", str(port),
-             "--port-end", str(port + 1)],
-            stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                *arguments,
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--port-end",
+                str(port + 1),
+            ],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     return RpcProcess(process, host, port, log)
 
 
-def start_tracker(host: str = "127.0.0.1", port: int | None = None, log_path: str | None = None,
-                  timeout_s: float = 60.0, wait: bool = True) -> RpcProcess:
+def start_tracker(
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    log_path: str | None = None,
+    timeout_s: float = 60.0,
+    wait: bool = True,
+) -> RpcProcess:
     """`python -m tvm.exec.rpc_tracker` on exactly `host:port` (free port when None)."""
     port = port or free_port(host)
-    started = _spawn(["tvm.exec.rpc_tracker"], host, port,
-                     log_path or f"/tmp/hwnas-rpc-tracker-{port}.log")
+    started = _spawn(
+        ["tvm.exec.rpc_tracker"], host, port, log_path or f"/tmp/hwnas-rpc-tracker-{port}.log"
+    )
     if wait:
         wait_listening(started, timeout_s)
     return started
 
 
-def start_server(tracker_host: str, tracker_port: int, key: str, host: str = "127.0.0.1",
-                 port: int | None = None, log_path: str | None = None,
-                 timeout_s: float = 60.0, wait: bool = True) -> RpcProcess:
+def start_server(
+    tracker_host: str,
+    tracker_port: int,
+    key: str,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    log_path: str | None = None,
+    timeout_s: float = 60.0,
+    wait: bool = True,
+) -> RpcProcess:
     """`python -m tvm.exec.rpc_server` registered with the tracker under `key`.
 
     The server retries the tracker every few seconds, so both may start at once
@@ -88,7 +115,9 @@ def start_server(tracker_host: str, tracker_port: int, key: str, host: str = "12
     port = port or free_port(host)
     started = _spawn(
         ["tvm.exec.rpc_server", "--tracker", f"{tracker_host}:{tracker_port}", "--key", key],
-        host, port, log_path or f"/tmp/hwnas-rpc-server-{port}.log",
+        host,
+        port,
+        log_path or f"/tmp/hwnas-rpc-server-{port}.log",
     )
     if wait:
         wait_listening(started, timeout_s)
@@ -107,8 +136,10 @@ def wait_for_key(tracker_host: str, tracker_port: int, key: str, timeout_s: floa
         if key in tracker_keys(tracker_host, tracker_port):
             return
         time.sleep(0.3)
-    raise DeviceError(f"no rpc_server registered as {key!r} at {tracker_host}:{tracker_port} "
-                      f"within {timeout_s:.0f} s")
+    raise DeviceError(
+        f"no rpc_server registered as {key!r} at {tracker_host}:{tracker_port} "
+        f"within {timeout_s:.0f} s"
+    )
 
 
 def tracker_keys(tracker_host: str, tracker_port: int) -> dict[str, int]:

@@ -67,8 +67,10 @@ def _runner(device: DeviceSpec, timeout_s: float) -> Any:
     access = device.access
     if access.method == "tvm-rpc":
         config = ms.runner.RPCConfig(
-            tracker_host=access.tracker_host, tracker_port=access.tracker_port,
-            tracker_key=access.rpc_key, session_timeout_sec=int(timeout_s),
+            tracker_host=access.tracker_host,
+            tracker_port=access.tracker_port,
+            tracker_key=access.rpc_key,
+            session_timeout_sec=int(timeout_s),
         )
         return ms.runner.RPCRunner(rpc_config=config, max_workers=1)
     return ms.runner.LocalRunner(timeout_sec=timeout_s)
@@ -107,7 +109,9 @@ def tune_tvm(
     seen: dict[int, Any] = {}
     for source in sources:
         mod = relax_module(source.onnx_bytes(batch_size), tvm_target)
-        for task in ms.relax_integration.extract_tasks(mod, tvm_target, module_equality=MODULE_EQUALITY):
+        for task in ms.relax_integration.extract_tasks(
+            mod, tvm_target, module_equality=MODULE_EQUALITY
+        ):
             key = int(structural_hash(task.dispatched[0]))
             seen.setdefault(key, task)
     fresh = [t for t in seen.values() if not has_record(db, t.dispatched[0])]
@@ -116,21 +120,38 @@ def tune_tvm(
     if fresh:
         work_dir = str(Path(database).expanduser())  # MetaSchedule adds logs/ itself
         contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
-            fresh, work_dir=work_dir, num_threads="physical", seed=seed,
+            fresh,
+            work_dir=work_dir,
+            num_threads="physical",
+            seed=seed,
         )
         trials = trials_per_task * len(fresh)
         ms.tune.tune_tasks(
-            tasks=contexts, task_weights=weights, work_dir=work_dir,
-            max_trials_global=trials, max_trials_per_task=trials_per_task,
+            tasks=contexts,
+            task_weights=weights,
+            work_dir=work_dir,
+            max_trials_global=trials,
+            max_trials_per_task=trials_per_task,
             num_trials_per_iter=min(64, trials_per_task),
-            builder=ms.builder.LocalBuilder(max_workers=1, timeout_sec=timeout_s,
-                                            initializer=_builder_initializer, f_build=BUILD_FUNCTION),
-            runner=_runner(spec, timeout_s), database=db, cost_model=_cost_model(),
+            builder=ms.builder.LocalBuilder(
+                max_workers=1,
+                timeout_sec=timeout_s,
+                initializer=_builder_initializer,
+                f_build=BUILD_FUNCTION,
+            ),
+            runner=_runner(spec, timeout_s),
+            database=db,
+            cost_model=_cost_model(),
             module_equality=MODULE_EQUALITY,
         )
     return TuningReport(
-        database=str(database), target=target_dict, models=len(sources), tasks_seen=len(seen),
-        tasks_tuned=len(fresh), tasks_reused=len(seen) - len(fresh), trials=trials,
+        database=str(database),
+        target=target_dict,
+        models=len(sources),
+        tasks_seen=len(seen),
+        tasks_tuned=len(fresh),
+        tasks_reused=len(seen) - len(fresh),
+        trials=trials,
         tuning_s=round(time.perf_counter() - started, 2),
     )
 

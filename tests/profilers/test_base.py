@@ -48,11 +48,11 @@ class SequenceProfiler(Profiler):
 
 
 def onnx_model() -> bytes:
-    import onnx
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Relu", ["x"], ["y"])], "g",
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
     )
@@ -125,8 +125,15 @@ def test_a_profiler_must_write_both_methods():
 
 @pytest.mark.parametrize(
     "options",
-    [{"batch_size": 0}, {"precision": "fp64"}, {"threads": 0}, {"min_repeats": 2},
-     {"min_repeats": 50, "max_repeats": 10}, {"ci_fraction": 0}, {"max_seconds": 0}],
+    [
+        {"batch_size": 0},
+        {"precision": "fp64"},
+        {"threads": 0},
+        {"min_repeats": 2},
+        {"min_repeats": 50, "max_repeats": 10},
+        {"ci_fraction": 0},
+        {"max_seconds": 0},
+    ],
 )
 def test_bad_settings_say_what_is_wrong(options):
     with pytest.raises(ConfigError, match="invalid profile settings"):
@@ -148,8 +155,9 @@ def test_model_sources():
 def test_architecture_exports_onnx_for_the_batch_size(tmp_path):
     import onnx
 
-    source = ModelSource.from_architecture(ARCH, space="nb201", input_shape=(3, 16, 16),
-                                           num_classes=7)
+    source = ModelSource.from_architecture(
+        ARCH, space="nb201", input_shape=(3, 16, 16), num_classes=7
+    )
     model = onnx.load_from_string(source.onnx_bytes(batch_size=2))
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
     out = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]

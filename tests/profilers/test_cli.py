@@ -14,14 +14,27 @@ import pytest
 
 from hwnas.profilers import KEY_COLUMNS, MEASUREMENT_COLUMNS
 
-FAST = ["--warmup", "2", "--min-repeats", "5", "--max-repeats", "20", "--max-seconds", "2",
-        "--input-shape", "3,8,8", "--threads", "1"]
+FAST = [
+    "--warmup",
+    "2",
+    "--min-repeats",
+    "5",
+    "--max-repeats",
+    "20",
+    "--max-seconds",
+    "2",
+    "--input-shape",
+    "3,8,8",
+    "--threads",
+    "1",
+]
 ARCH = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|avg_pool_3x3~2|"
 
 
 def hwnas(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hwnas", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hwnas", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def rows(path) -> list[dict[str, str]]:
@@ -31,8 +44,20 @@ def rows(path) -> list[dict[str, str]]:
 
 def test_json_summary_and_generic_table(tmp_path):
     out = tmp_path / "m.csv"
-    done = hwnas("profile", "--device", "host-cpu", "--space", "nb201", "--sample", "2",
-                 "--out", str(out), "--format", "json", *FAST)
+    done = hwnas(
+        "profile",
+        "--device",
+        "host-cpu",
+        "--space",
+        "nb201",
+        "--sample",
+        "2",
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        *FAST,
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["device"] == "host-cpu" and summary["profiler"] == "onnxruntime"
@@ -48,8 +73,17 @@ def test_json_summary_and_generic_table(tmp_path):
 
 
 def test_roofline_on_a_board_that_is_not_here(tmp_path):
-    done = hwnas("profile", "--device", "raspberry-pi-5", "--profiler", "roofline", "--arch", ARCH,
-                 "--format", "json")
+    done = hwnas(
+        "profile",
+        "--device",
+        "raspberry-pi-5",
+        "--profiler",
+        "roofline",
+        "--arch",
+        ARCH,
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["profiler"] == "roofline" and summary["measured"] == 1
@@ -71,8 +105,23 @@ def test_bad_input_is_one_line_with_the_fix(tmp_path):
 
 def test_killed_run_resumes_without_duplicates_or_losses(tmp_path):
     out = tmp_path / "resume.csv"
-    command = [sys.executable, "-m", "hwnas", "profile", "--device", "host-cpu", "--space", "nb201",
-               "--sample", "8", "--seed", "3", "--out", str(out), *FAST]
+    command = [
+        sys.executable,
+        "-m",
+        "hwnas",
+        "profile",
+        "--device",
+        "host-cpu",
+        "--space",
+        "nb201",
+        "--sample",
+        "8",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        *FAST,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     before: list[dict[str, str]] = []
@@ -94,7 +143,9 @@ def test_killed_run_resumes_without_duplicates_or_losses(tmp_path):
     killed = rows(out)
     assert 2 <= len(killed) < 8
     assert out.read_bytes().endswith(b"\n")  # whole rows only
-    done = subprocess.run(command + ["--format", "json"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        command + ["--format", "json"], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["skipped"] == len(killed) and summary["measured"] == 8 - len(killed)
@@ -112,8 +163,18 @@ def test_torn_last_line_is_dropped_on_resume(tmp_path):
     assert first.returncode == 0, first.stderr
     whole = out.read_bytes()
     out.write_bytes(whole + b"|skip_connect~0|+|none~0|skip_co")  # died inside a write
-    again = hwnas("profile", "--device", "host-cpu", "--arch", ARCH, "--out", str(out),
-                  "--format", "json", *FAST)
+    again = hwnas(
+        "profile",
+        "--device",
+        "host-cpu",
+        "--arch",
+        ARCH,
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        *FAST,
+    )
     assert json.loads(again.stdout)["skipped"] == 1
     assert out.read_bytes() == whole
 
@@ -129,9 +190,17 @@ def test_all_unique_counts_the_isomorphism_classes(flag, tmp_path):
         writer = csv.DictWriter(handle, fieldnames=MEASUREMENT_COLUMNS)
         writer.writeheader()
         for arch in space.unique():
-            writer.writerow({"arch": arch.string, "arch_id": arch.arch_id, "device": "host-cpu",
-                             "profiler": "onnxruntime", "batch_size": 1, "precision": "fp32",
-                             "latency_p50_ms": 1.0})
+            writer.writerow(
+                {
+                    "arch": arch.string,
+                    "arch_id": arch.arch_id,
+                    "device": "host-cpu",
+                    "profiler": "onnxruntime",
+                    "batch_size": 1,
+                    "precision": "fp32",
+                    "latency_p50_ms": 1.0,
+                }
+            )
     done = hwnas("profile", "--device", "host-cpu", flag, "--out", str(out), "--format", "json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

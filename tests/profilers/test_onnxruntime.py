@@ -18,7 +18,8 @@ def matmul_model(dynamic_batch: bool, extra_symbolic: bool = False) -> bytes:
     features = "F" if extra_symbolic else 64
     weight = numpy_helper.from_array(np.ones((64, 32), dtype=np.float32), "w")
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, features])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 32])],
         initializer=[weight],
@@ -71,7 +72,9 @@ def test_bad_provider_name():
 
 def test_corrupt_onnx_fails_one_measurement_with_a_device_error():
     with pytest.raises(DeviceError, match="onnxruntime failed on host-cpu"):
-        create_profiler("onnxruntime").profile(ModelSource.from_onnx(b"not onnx"), "host-cpu", SMALL)
+        create_profiler("onnxruntime").profile(
+            ModelSource.from_onnx(b"not onnx"), "host-cpu", SMALL
+        )
 
 
 def test_a_bigger_network_is_slower():
@@ -80,6 +83,10 @@ def test_a_bigger_network_is_slower():
     convs = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
     skips = "|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"
     shape = (3, 16, 16)
-    heavy = profiler.profile(ModelSource.from_architecture(convs, "nb201", shape), "host-cpu", settings)
-    light = profiler.profile(ModelSource.from_architecture(skips, "nb201", shape), "host-cpu", settings)
+    heavy = profiler.profile(
+        ModelSource.from_architecture(convs, "nb201", shape), "host-cpu", settings
+    )
+    light = profiler.profile(
+        ModelSource.from_architecture(skips, "nb201", shape), "host-cpu", settings
+    )
     assert heavy.latency_p50_ms > 2 * light.latency_p50_ms

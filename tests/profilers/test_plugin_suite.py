@@ -54,7 +54,8 @@ def test_profiler_latency_grows_with_batch_size(name, tiny_source):
         pytest.skip("tvm builds take seconds each; its own tests cover batch sizes")
     one = profiler.profile(tiny_source, device, SETTINGS)
     many = profiler.profile(
-        tiny_source, device,
+        tiny_source,
+        device,
         ProfileSettings(batch_size=32, warmup=2, min_repeats=5, max_repeats=20),
     )
     assert many.batch_size == 32

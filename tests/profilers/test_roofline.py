@@ -16,7 +16,8 @@ from hwnas.profilers._roofline import node_costs, roofline_estimate
 
 def model(nodes, inputs, outputs, initializers=()):
     graph = helper.make_graph(
-        nodes, "g",
+        nodes,
+        "g",
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in outputs],
         initializer=[numpy_helper.from_array(np.ones(s, np.float32), n) for n, s in initializers],
@@ -97,8 +98,9 @@ def test_device_without_figures_is_refused_with_a_fix():
     with pytest.raises(DeviceError, match="memory_bandwidth_gbps"):
         create_profiler("roofline").profile(one_matmul(), spec)
     with pytest.raises(DeviceError, match="int8 peak"):
-        create_profiler("roofline").profile(one_matmul(), "raspberry-pi-4",
-                                            ProfileSettings(precision="int8"))
+        create_profiler("roofline").profile(
+            one_matmul(), "raspberry-pi-4", ProfileSettings(precision="int8")
+        )
 
 
 def test_conv_heavy_cell_costs_more_than_skip_cell():

@@ -27,7 +27,9 @@ def test_bad_mode_is_refused():
 @pytest.mark.skipif(has_gpu(), reason="this host has a CUDA GPU")
 def test_without_a_gpu_it_says_so():
     with pytest.raises(DeviceError, match="no CUDA GPU"):
-        create_profiler("torch-cuda").profile(ModelSource.from_architecture(ARCH, "nb201"), "nvidia-h100")
+        create_profiler("torch-cuda").profile(
+            ModelSource.from_architecture(ARCH, "nb201"), "nvidia-h100"
+        )
 
 
 @needs_gpu

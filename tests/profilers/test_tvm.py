@@ -42,7 +42,8 @@ def matmul() -> ModelSource:
 
     weight = numpy_helper.from_array(np.ones((16, 8), dtype=np.float32), "w")
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])],
         initializer=[weight],
@@ -79,8 +80,13 @@ def farm():
 
 def board(tracker_port: int, key: str = KEY) -> DeviceSpec:
     host = get_device("host-cpu")
-    access = DeviceAccess(method="tvm-rpc", tracker_host="127.0.0.1", tracker_port=tracker_port,
-                          rpc_key=key, timeout_s=60)
+    access = DeviceAccess(
+        method="tvm-rpc",
+        tracker_host="127.0.0.1",
+        tracker_port=tracker_port,
+        rpc_key=key,
+        timeout_s=60,
+    )
     return dataclasses.replace(host, name="rpc-board", access=access)
 
 
@@ -141,7 +147,9 @@ def test_lost_session_is_retried_once_on_a_fresh_session(farm, matmul):
 
 def test_aarch64_cross_compile_builds_an_arm64_library(tmp_path, matmul):
     if shutil.which("aarch64-linux-gnu-gcc") is None:
-        pytest.skip("cross compiler missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross")
+        pytest.skip(
+            "cross compiler missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+        )
     from hwnas.profilers._tvm import build, device_target, export_library
 
     target = device_target(get_device("raspberry-pi-5"))
