@@ -121,6 +121,12 @@ class Predictor(ABC):
     def fitted(self) -> bool:
         return self._fitted
 
+    @property
+    def version(self) -> str:
+        """Layout version and training-data hash, e.g. `gbdt-1+bb617040` (for records)."""
+        data = str(self.training.get("data_sha256", ""))[:8]
+        return f"{self.name}-{self.state_version}" + (f"+{data}" if data else "")
+
     # --- public, validated ------------------------------------------------------------
     def genes_of(self, archs: Sequence[ArchLike] | np.ndarray) -> np.ndarray:
         """An int gene array (N x genes) from strings, Architectures or a gene array."""
