@@ -78,10 +78,10 @@ def hvi_2d_many(front: np.ndarray, points: np.ndarray, reference: np.ndarray) ->
 class CoEvolution(Strategy):
     """LLM/knowledge-base co-evolution in latency bands with surrogate screening.
 
-    Options: `guaranteed` (0.3: the part of the band budget spread evenly over the bands;
-    the rest follows each band's share of the overall front), `init_fraction` (0.05 of the
+    Options: `guaranteed` (0.5: the part of the band budget spread evenly over the bands;
+    the rest follows each band's share of the overall front), `init_fraction` (0.1 of the
     band budget sampled at random first, spread over the bands), `step` (4 evaluations per
-    band step), `distill_fraction` (0.05 of the budget for the cross-band step), `kappa`
+    band step), `distill_fraction` (0.1 of the budget for the cross-band step), `kappa`
     (0.3, optimism of the screen: mean minus kappa x ensemble spread), `kappa_decay`
     (False; True lowers kappa linearly to 0 over the budget), `elites` (8 per band),
     `believer` (True: each pick joins the front before the next is scored), `log_scale`
@@ -93,9 +93,9 @@ class CoEvolution(Strategy):
     name = "coevo"
     uses_llm = True
 
-    def __init__(self, init_fraction: float = 0.05, step: int = 4, distill_fraction: float = 0.05,
+    def __init__(self, init_fraction: float = 0.1, step: int = 4, distill_fraction: float = 0.1,
                  kappa: float = 0.3, elites: int = 8, llm_proposals: int = 4, members: int = 4,
-                 reference: float = 1.1, pool_random: int = 40, guaranteed: float = 0.3,
+                 reference: float = 1.1, pool_random: int = 40, guaranteed: float = 0.5,
                  log_scale: bool = False, believer: bool = True,
                  kappa_decay: bool = False, **options: Any) -> None:
         super().__init__(init_fraction=init_fraction, step=step, distill_fraction=distill_fraction,
