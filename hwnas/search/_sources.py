@@ -211,7 +211,8 @@ class ProfileSource(ObjectiveSource):
 
 @SOURCES.register("proxy")
 class ProxySource(ObjectiveSource):
-    """A zero-cost proxy score (`proxy:synflow`) or the learned estimator (`proxy:ensemble`)."""
+    """A zero-cost proxy score (`proxy:synflow`) or the learned accuracy estimator
+    (`proxy:ensemble:FOLDER`, a folder saved by `hwnas proxies fit`)."""
 
     kind = "proxy"
     recorded_as = "proxy"
@@ -220,22 +221,25 @@ class ProxySource(ObjectiveSource):
         super().__init__(target, context)
         import hwnas.proxies as proxies
 
-        self.name = target or "ensemble"
+        self.name, _, path = (target or "ensemble").partition(":")
         self._estimator = None
         if self.name == "ensemble":
-            loader = getattr(proxies, "load_estimator", None) or getattr(
-                proxies, "default_estimator", None)
-            if loader is None:
+            path = path or context.options.get("proxy_estimator") or ""
+            if not path:
                 raise ConfigError(
-                    "the learned proxy ensemble is not available in this hwnas build; "
-                    f"pick a zero-cost proxy instead: proxy:{', proxy:'.join(proxies.list_proxies())}"
+                    "proxy:ensemble needs a trained estimator folder: proxy:ensemble:FOLDER "
+                    "(train one with `hwnas proxies fit`), or pick a zero-cost proxy: "
+                    f"proxy:{', proxy:'.join(proxies.list_proxies())}"
                 )
-            self._estimator = loader(context.options.get("proxy_estimator"))
+            self._estimator = proxies.AccuracyEstimator.load(path)
+            self.path = path
         elif self.name not in proxies.list_proxies():
             raise ConfigError(
-                f"unknown proxy {self.name!r}; known: ensemble, {', '.join(proxies.list_proxies())}"
+                f"unknown proxy {self.name!r}; known: ensemble:FOLDER, "
+                f"{', '.join(proxies.list_proxies())}"
             )
-        self.unit = "percent" if self.name == "ensemble" else "score"
+        self.unit = ("rank" if getattr(self._estimator, "target", "") == "rank" else "percent") \
+            if self._estimator is not None else "score"
         self.seed = int(context.options.get("proxy_seed", 0))
 
     def _values(self, archs: Sequence[Architecture]) -> list[SourceValue]:
@@ -261,7 +265,12 @@ class ProxySource(ObjectiveSource):
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "proxy", "proxy": self.name, "unit": self.unit, "seed": self.seed}
+        out = {"kind": "proxy", "proxy": self.name, "unit": self.unit, "seed": self.seed}
+        if self._estimator is not None:
+            out["estimator"] = self.path
+            out["manifest"] = {k: v for k, v in getattr(self._estimator, "manifest", {}).items()
+                               if k in ("format_version", "training_hash", "target", "proxies")}
+        return out
 
 
 @SOURCES.register("predictor")
