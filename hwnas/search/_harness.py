@@ -24,8 +24,6 @@ from hwnas.core import (
     Architecture,
     Candidate,
     ConfigError,
-    HwnasError,
-    InvalidArchitectureError,
     ObjectiveValue,
 )
 from hwnas.search._executor import Executor, create_executor
@@ -671,24 +669,8 @@ def _execute(config: SearchConfig, store: Any, strategy: Strategy,
         store.close()
 
 
-def evaluations_to_dicts(evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
-    return [{"arch": e.arch.string, "band": e.candidate.band, "status": e.status,
-             "origin": e.proposal.origin,
-             **{n: v.value for n, v in e.candidate.objectives.items()}} for e in evaluations]
-
-
-def proposal_for(arch: Architecture | str, space: Any, origin: str,
-                 band: int | None = None, note: str = "") -> Proposal | None:
-    """A Proposal from an architecture or string (None when the string fails the grammar)."""
-    try:
-        parsed = space.parse(arch)
-    except (InvalidArchitectureError, HwnasError):
-        return None
-    return Proposal(parsed, origin, band, note)
-
-
 __all__ = [
     "Evaluation", "SearchConfig", "SearchContext", "SearchResult", "build_result",
-    "compute_true_front", "drive", "front_quality", "proposal_for", "resume_search",
+    "compute_true_front", "drive", "front_quality", "resume_search",
     "run_search",
 ]
