@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hwnas.cli._output import FormatOption, OutputFormat, console, emit
+from hwnas.cli._output import FormatOption, OutputFormat, emit
 
 
 def report_command(
@@ -21,7 +21,7 @@ def report_command(
     path = write_report(run, out, runs_dir)
     files = sorted(str(p) for p in path.parent.iterdir())
     emit({"report": str(path), "files": files}, output_format,
-         lambda: console.print(f"report: {path}"))
+         lambda: typer.echo(f"report: {path}"))
 
 
 def register(app: typer.Typer) -> None:

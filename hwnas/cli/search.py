@@ -129,7 +129,7 @@ def search_command(
         runner = lambda: run_search(config, out, progress=on_progress)  # noqa: E731
         if config.strategy == "coevo" and config.llm in (None, "", "none") and \
                 output_format == OutputFormat.text:
-            console.print(f"[yellow]{NO_LLM_NOTE}[/yellow]")
+            console.print(f"[yellow]{NO_LLM_NOTE}[/yellow]", soft_wrap=True)
     if progress_bar is not None:
         with progress_bar:
             result = runner()
@@ -153,9 +153,10 @@ def search_command(
         names = [k for k in (result.front[0] if result.front else {}) if k not in ("arch", "band")]
         print_table("front", ["band", "architecture", *names],
                     [(f["band"], f["arch"], *(f"{f[n]:.4g}" for n in names)) for f in result.front])
-        console.print(f"run folder: {result.folder}")
+        # plain lines, never wrapped: scripts (make demo) read the last one
+        typer.echo(f"run folder: {result.folder}")
         if report_path:
-            console.print(f"report: {report_path}")
+            typer.echo(f"report: {report_path}")
 
     emit(data, output_format, render_text)
 
