@@ -353,14 +353,17 @@ class TvmProfiler(Profiler):
                 f"TVM RPC tracker {access.tracker_host}:{access.tracker_port} (key {access.rpc_key!r}; "
                 "is the board's rpc_server running and registered?)",
             )
-            if settings.threads is not None:
-                remote.get_function("runtime.config_threadpool")(0, settings.threads)
-            remote.upload(library)
-            remote_dev = remote.cpu()
-            vm = relax.VirtualMachine(remote.load_module("model.so"), remote_dev)
-            state.update(
-                remote=remote, dev=remote_dev, vm=vm, x=tvm.runtime.tensor(array, remote_dev)
-            )
+            def load() -> None:
+                if settings.threads is not None:
+                    remote.get_function("runtime.config_threadpool")(0, settings.threads)
+                remote.upload(library)
+                remote_dev = remote.cpu()
+                vm = relax.VirtualMachine(remote.load_module("model.so"), remote_dev)
+                state.update(
+                    remote=remote, dev=remote_dev, vm=vm, x=tvm.runtime.tensor(array, remote_dev)
+                )
+
+            _call_with_timeout(load, timeout_s, f"upload to board {device.name}")
 
         def run_remote(iterations: int) -> list[float]:
             def timed() -> list[float]:
@@ -401,6 +404,8 @@ class TvmProfiler(Profiler):
         for item in handle.keep:
             if isinstance(item, str) and item.startswith(tempfile.gettempdir()):
                 shutil.rmtree(item, ignore_errors=True)
+            elif isinstance(item, dict):
+                item.clear()  # drops the remote session: the tracker frees the board
         handle.keep.clear()
 
     def _environment(self, handle: _Handle) -> dict[str, Any]:
