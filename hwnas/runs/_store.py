@@ -185,24 +185,16 @@ class RunStore:
     # --- candidates ------------------------------------------------------------------
     def add_candidate(self, candidate: Candidate, extra: Mapping[str, Any] | None = None) -> bool:
         """Commit an evaluated candidate; False (nothing written) when already stored."""
-        arch = candidate.architecture
-        objectives = {name: to_plain(value) for name, value in candidate.objectives.items()}
-        with self.transaction() as connection:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO candidates (arch_id, space, arch_string, band, "
-                "objectives_json, extra_json, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (arch.arch_id, arch.space, arch.string, candidate.band,
-                 json.dumps(objectives, sort_keys=True), json.dumps(to_plain(extra or {})),
-                 utc_now_iso()),
-            )
-            self._touch(connection)
-            return cursor.rowcount == 1
+        return self.add_candidate_with_measurements(candidate, extra)
 
     def add_candidate_with_measurements(
         self, candidate: Candidate, extra: Mapping[str, Any] | None = None,
         measurements: list[Measurement] | tuple[Measurement, ...] = (),
     ) -> bool:
-        """Commit a candidate and the measurements behind it in one transaction."""
+        """Commit a candidate and the measurements behind it in one transaction.
+
+        False (nothing written) when the candidate is already stored.
+        """
         arch = candidate.architecture
         objectives = {name: to_plain(value) for name, value in candidate.objectives.items()}
         with self.transaction() as connection:
@@ -215,12 +207,7 @@ class RunStore:
             )
             if cursor.rowcount == 1:
                 for measurement in measurements:
-                    connection.execute(
-                        "INSERT INTO measurements (arch_id, device, profiler, measurement_json, "
-                        "created) VALUES (?, ?, ?, ?, ?)",
-                        (measurement.arch_id, measurement.device, measurement.profiler,
-                         json.dumps(measurement.to_dict(), sort_keys=True), utc_now_iso()),
-                    )
+                    self._insert_measurement(connection, measurement)
             self._touch(connection)
             return cursor.rowcount == 1
 
@@ -247,13 +234,17 @@ class RunStore:
     # --- measurements ----------------------------------------------------------------
     def add_measurement(self, measurement: Measurement) -> None:
         with self.transaction() as connection:
-            connection.execute(
-                "INSERT INTO measurements (arch_id, device, profiler, measurement_json, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (measurement.arch_id, measurement.device, measurement.profiler,
-                 json.dumps(measurement.to_dict(), sort_keys=True), utc_now_iso()),
-            )
+            self._insert_measurement(connection, measurement)
             self._touch(connection)
+
+    @staticmethod
+    def _insert_measurement(connection: sqlite3.Connection, measurement: Measurement) -> None:
+        connection.execute(
+            "INSERT INTO measurements (arch_id, device, profiler, measurement_json, created) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (measurement.arch_id, measurement.device, measurement.profiler,
+             json.dumps(measurement.to_dict(), sort_keys=True), utc_now_iso()),
+        )
 
     def measurements(self) -> list[Measurement]:
         rows = self._connection.execute("SELECT measurement_json FROM measurements ORDER BY seq")

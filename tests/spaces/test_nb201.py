@@ -160,17 +160,11 @@ def test_to_torch_runs_all_three_input_shapes(nb201) -> None:
 
 
 def _pruned_with_same_weights(nb201, arch, full):
+    from hwnas.export._weights import pruned_key_mapping
+
     pruned = nb201.to_torch(arch, (3, 32, 32), 10, prune=True)
-    kept = [i for i, live in enumerate(nb201.live_edges(arch)) if live]
     full_state = full.state_dict()
-    mapping = {}
-    for key in pruned.state_dict():
-        if ".ops." in key:
-            cell, rest = key.split(".ops.", 1)
-            index, tail = rest.split(".", 1)
-            mapping[key] = f"{cell}.ops.{kept[int(index)]}.{tail}"
-        else:
-            mapping[key] = key
+    mapping = pruned_key_mapping(nb201, arch, pruned)
     pruned.load_state_dict({k: full_state[v] for k, v in mapping.items()})
     return pruned
 
