@@ -63,74 +63,46 @@ def proposal_schema(
     pattern = architecture_pattern(space) if with_pattern else None
     if pattern is not None:
         architecture["pattern"] = pattern
-    return {
-        "type": "object",
-        "properties": {
-            "candidates": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": count,
-                "items": {
-                    "type": "object",
-                    "properties": {"changed": _TEXT, "why": _TEXT, "architecture": architecture},
-                    "required": ["changed", "why", "architecture"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["candidates"],
-        "additionalProperties": False,
-    }
+    return _list_reply(
+        "candidates", count, {"changed": _TEXT, "why": _TEXT, "architecture": architecture}
+    )
 
 
 def knowledge_schema(max_heuristics: int) -> dict[str, Any]:
     """Reply schema of the knowledge-base rewrite: short heuristics, each with its evidence."""
-    return {
-        "type": "object",
-        "properties": {
-            "heuristics": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": max_heuristics,
-                "items": {
-                    "type": "object",
-                    "properties": {"rule": _TEXT, "evidence": _TEXT},
-                    "required": ["rule", "evidence"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["heuristics"],
-        "additionalProperties": False,
-    }
+    return _list_reply("heuristics", max_heuristics, {"rule": _TEXT, "evidence": _TEXT})
 
 
 def distillation_schema(max_heuristics: int) -> dict[str, Any]:
     """Reply schema of the cross-band distillation: heuristics with the bands that support them."""
+    bands = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 32,
+        "items": {"type": "integer", "minimum": 0, "maximum": 1000},
+    }
+    return _list_reply(
+        "heuristics", max_heuristics, {"rule": _TEXT, "evidence": _TEXT, "bands": bands}
+    )
+
+
+def _list_reply(key: str, max_items: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """`{key: [1..max_items objects with exactly these required fields]}`."""
     return {
         "type": "object",
         "properties": {
-            "heuristics": {
+            key: {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": max_heuristics,
+                "maxItems": max_items,
                 "items": {
                     "type": "object",
-                    "properties": {
-                        "rule": _TEXT,
-                        "evidence": _TEXT,
-                        "bands": {
-                            "type": "array",
-                            "minItems": 1,
-                            "maxItems": 32,
-                            "items": {"type": "integer", "minimum": 0, "maximum": 1000},
-                        },
-                    },
-                    "required": ["rule", "evidence", "bands"],
+                    "properties": fields,
+                    "required": list(fields),
                     "additionalProperties": False,
                 },
             }
         },
-        "required": ["heuristics"],
+        "required": [key],
         "additionalProperties": False,
     }
