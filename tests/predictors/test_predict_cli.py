@@ -71,6 +71,35 @@ def test_fewshot_training_from_source_columns(data_dir, tmp_path):
     assert json.loads(done.stdout)["spearman"] > 0.85
 
 
+def test_latency_power_energy_model_takes_its_latency_column_as_source(data_dir, tmp_path):
+    model = tmp_path / "energy"
+    done = hwnas(
+        "predict",
+        "train",
+        "--predictor",
+        "latency-power",
+        "--train-size",
+        "200",
+        "--metric",
+        "litert/cifar100/energy_mj",
+        "--source",
+        "litert/cifar100/latency_ms",
+        "--out",
+        str(model),
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    done = hwnas("predict", "show", "--model", str(model), "--format", "json")
+    manifest = json.loads(done.stdout)
+    assert manifest["unit"] == "mj" and manifest["config"]["latency_metric"].endswith("latency_ms")
+    # --source hands over every measured row; the latency part still trains on the 200 only.
+    assert json.loads((model / "latency" / "manifest.json").read_text())["training"]["n"] == 200
+    done = hwnas("predict", "eval", "--model", str(model), "--format", "json")
+    result = json.loads(done.stdout)
+    assert result["n_test"] == 6461 - 200 and result["within_10pct"] > 0.85
+
+
 def test_bad_input_gives_one_line_errors(data_dir, tmp_path):
     done = hwnas("predict", "eval", "--model", str(tmp_path / "missing"))
     assert done.returncode == 2

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from predictor_helpers import trained
+from predictor_helpers import metric_of, trained, values_of
 
 from hwnas.predictors import (
     ModelFormatError,
@@ -25,7 +25,7 @@ NAMES = list_predictors()
 
 
 def test_every_builtin_predictor_is_in_the_suite():
-    assert {"lut-sum", "roofline-fit", "gbdt", "mlp", "fewshot"} <= set(NAMES)
+    assert {"lut-sum", "roofline-fit", "gbdt", "mlp", "fewshot", "latency-power"} <= set(NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +35,19 @@ def fitted(onnx_split, pi5, host_nb201_table):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_predictions_rank_unseen_architectures(name, fitted, onnx_split):
+def test_predictions_rank_unseen_architectures(name, fitted, onnx_split, pi5):
     _, test = onnx_split
     predicted = fitted[name].predict(list(test.archs))
     assert predicted.shape == (len(test),) and np.isfinite(predicted).all()
-    result = evaluate_predictions(test.values, predicted)
+    result = evaluate_predictions(values_of(name, test, pi5), predicted)
     # Every predictor, even a host-measured table rescaled to the Pi, must rank Pi 5
-    # latencies far better than chance; the learned ones must be accurate too.
+    # latencies far better than chance; the learned ones must be accurate too (energy
+    # less so: average power varies from run to run).
     assert result["spearman"] > 0.8, result
     if name in ("gbdt", "mlp"):
         assert result["within_10pct"] > 0.95, result
+    if name == "latency-power":
+        assert result["within_10pct"] > 0.85, result
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -84,11 +87,11 @@ def test_manifest_names_space_device_metric_features_versions_and_data(name, fit
     assert manifest["predictor"] == name
     assert manifest["space"] == "nb201"
     assert manifest["device"] == "raspberry-pi-5"
-    assert manifest["metric"] == "onnx/cifar100/latency_ms"
-    assert manifest["unit"] == "ms"
+    assert manifest["metric"] == metric_of(name)
+    assert manifest["unit"] == ("mj" if metric_of(name).endswith("energy_mj") else "ms")
     assert len(manifest["training"]["data_sha256"]) == 64
     assert "numpy" in manifest["libraries"] and "hwnas" in manifest["libraries"]
-    if name in ("gbdt", "mlp", "roofline-fit"):
+    if name in ("gbdt", "mlp", "roofline-fit", "latency-power"):
         assert len(manifest["features"]) > 5
 
 
