@@ -103,8 +103,16 @@ def profile_command(
         int | None, typer.Option(help="inference threads (default: library default)")
     ] = None,
     warmup: Annotated[int, typer.Option(min=0, help="untimed warm-up inferences")] = 10,
-    min_repeats: Annotated[int, typer.Option(min=3, help="timed inferences at least")] = 20,
-    max_repeats: Annotated[int, typer.Option(min=3, help="timed inferences at most")] = 400,
+    min_repeats: Annotated[int, typer.Option(min=3, help="timed samples at least")] = 20,
+    max_repeats: Annotated[int, typer.Option(min=3, help="timed samples at most")] = 400,
+    sample_ms: Annotated[
+        float,
+        typer.Option(
+            "--sample-ms",
+            help="each timed sample is the mean of consecutive inferences lasting at least "
+            "this many ms (0: one inference per sample)",
+        ),
+    ] = 10.0,
     max_seconds: Annotated[float, typer.Option(help="cap on timed seconds per measurement")] = 20.0,
     ci_fraction: Annotated[
         float, typer.Option(help="stop when the median's 95% CI is within this fraction")
@@ -149,6 +157,7 @@ def profile_command(
         max_repeats=max_repeats,
         max_seconds=max_seconds,
         ci_fraction=ci_fraction,
+        min_sample_ms=sample_ms,
     )
     profiler_name = profiler or spec.default_profiler
     if tuning_db and profiler_name != "tvm":
@@ -235,6 +244,7 @@ def profile_command(
         "skipped": skipped,
         "failed": len(failures),
         "noisy": sum(m.noisy for m in measured),
+        "sample_ms": settings.min_sample_ms,
         "median_cv": statistics.median(m.latency_cv for m in measured) if measured else None,
         "median_latency_p50_ms": statistics.median(m.latency_p50_ms for m in measured)
         if measured

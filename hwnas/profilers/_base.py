@@ -17,21 +17,26 @@ Subclass `Profiler`, set `name`, write two methods, and register the class::
             return session
 
         def _run(self, handle, iterations):
-            # Run `iterations` inferences; return one latency in ms per inference
-            # (or per timed group of inferences when a single one is too short).
+            # Run `iterations` inferences; return one latency in ms per inference.
             return [timed_ms, ...]
 
 Optional hooks: `check_device(device)` (default: the device must be reachable on this
 host, `access.method == "local"`), `unavailable_reason()` (why this profiler cannot run
 here, e.g. "no CUDA GPU"), `_environment(handle)` (library versions, modes, clocks of
 the device), `_energy_mj(handle, latency_ms)` (energy per inference when the device
-exposes it), `_close(handle)` (release sessions and boards). An analytical model sets
-`analytical = True`: `_run(handle, 1)` is evaluated once, without warm-up or repeats.
+exposes it), `_close(handle)` (release sessions and boards), `_run_groups(handle,
+groups, per_group)` (only for a timer that averages groups of inferences itself, such as
+TVM's evaluator: return the group means, so the protocol does not group twice). An
+analytical model sets `analytical = True`: `_run(handle, 1)` is evaluated once, without
+warm-up or repeats.
 
 The public `profile(model, device, settings)` validates its input once, then runs the
-protocol written once here: warm-up; timed rounds until the 95% confidence interval of
-the median is within `settings.ci_fraction` of the median or a cap (`max_repeats`,
-`max_seconds`) is hit; p50/p90/mean/std in ms; `noisy=True` when it never settles;
+protocol written once here: warm-up; timed samples, each the mean of a group of
+consecutive inferences lasting at least `settings.min_sample_ms` (group size from the
+warm-up median, recorded as `environment["inferences_per_sample"]` with the
+per-inference CV of the same run); rounds of samples until the 95% confidence interval
+of the median sample is within `settings.ci_fraction` of the median or a cap
+(`max_repeats` samples, `max_seconds`) is hit; p50/p90/mean/std in ms; `noisy=True` when it never settles;
 and the environment (host load, CPU governor and clock, versions, threads) recorded in
 the `Measurement`. Errors a profiler does not raise as `HwnasError` become a
 `ProfilingError` (a `DeviceError`) for that one measurement, so a batch can go on.
@@ -39,6 +44,8 @@ the `Measurement`. Errors a profiler does not raise as `HwnasError` become a
 
 from __future__ import annotations
 
+import math
+import statistics
 import time
 from abc import ABC, abstractmethod
 from typing import Any
@@ -117,7 +124,8 @@ class Profiler(ABC):
         try:
             handle = self._prepare(source, spec, settings)
             prepare_s = time.perf_counter() - started
-            samples, settled, ci = self._measure(handle, settings)
+            samples, settled, ci, sampling = self._measure(handle, settings)
+            environment.update(sampling)
             environment.update(self._environment(handle))
             summary = summarize(samples)
             energy = self._energy_mj(handle, summary["latency_p50_ms"])
@@ -150,28 +158,85 @@ class Profiler(ABC):
             **summary,
         )
 
-    def _measure(self, handle: Any, settings: ProfileSettings) -> tuple[list[float], bool, float]:
-        """Warm up, then time rounds until the median's CI is tight or a cap is hit."""
+    def _measure(
+        self, handle: Any, settings: ProfileSettings
+    ) -> tuple[list[float], bool, float, dict[str, Any]]:
+        """Warm up, size the sample groups, then time rounds of samples until the median's
+        CI is tight or a cap is hit. Returns samples (ms), settled, CI fraction, and what
+        goes into the environment (group size, per-inference CV)."""
         if self.analytical:
-            return [float(v) for v in self._run(handle, 1)], True, 0.0
-        if settings.warmup:
-            self._run(handle, settings.warmup)
+            return [float(v) for v in self._run(handle, 1)], True, 0.0, {}
+        warm = [float(v) for v in self._run(handle, settings.warmup)] if settings.warmup else []
+        per_sample = self._inferences_per_sample(handle, settings, warm)
         samples: list[float] = []
+        per_inference: list[float] = []
         deadline = time.perf_counter() + settings.max_seconds
         round_size = settings.min_repeats
         while True:
-            got = [float(v) for v in self._run(handle, round_size)]
-            if not got:
-                raise ProfilingError(f"profiler {self.name!r} returned no latency samples")
+            got = self._timed_samples(handle, round_size, per_sample, per_inference)
             samples.extend(got)
             ci = median_ci_fraction(sorted(samples))
-            if ci <= settings.ci_fraction:
-                return samples, True, round(ci, 5)
+            settled = ci <= settings.ci_fraction
             left = settings.max_repeats - len(samples)
-            if left <= 0 or time.perf_counter() >= deadline:
-                return samples, False, round(ci, 5)
+            if settled or left <= 0 or time.perf_counter() >= deadline:
+                extra = {
+                    "min_sample_ms": settings.min_sample_ms,
+                    "inferences_per_sample": per_sample,
+                    "inferences_timed": len(samples) * per_sample,
+                    # per-inference spread of the same run, where the timer exposes it
+                    "per_inference_cv": _cv(per_inference) if per_inference else None,
+                }
+                return samples, settled, round(ci, 5), extra
             # Grow by half the samples so far: the CI narrows like 1/sqrt(n).
             round_size = max(1, min(left, len(samples) // 2))
+
+    def _inferences_per_sample(
+        self, handle: Any, settings: ProfileSettings, warm: list[float]
+    ) -> int:
+        """ceil(min_sample_ms / warm-up median), at least 1 (one probe when warmup is 0)."""
+        if settings.min_sample_ms <= 0:
+            return 1
+        if not warm:
+            warm = [float(v) for v in self._run(handle, 1)]
+        positive = sorted(v for v in warm if v > 0)
+        if not positive:
+            return 1
+        return max(1, math.ceil(settings.min_sample_ms / statistics.median(positive)))
+
+    def _run_groups(self, handle: Any, groups: int, per_group: int) -> list[float] | None:
+        """Mean latency (ms) of each of `groups` groups of `per_group` inferences, for a
+        timer that averages groups itself (TVM's `time_evaluator(number=...)`); None (the
+        default): the protocol runs `groups * per_group` inferences with `_run` and averages
+        consecutive groups, which also gives the per-inference CV."""
+        return None
+
+    def _timed_samples(
+        self, handle: Any, groups: int, per_group: int, per_inference: list[float]
+    ) -> list[float]:
+        grouped = self._run_groups(handle, groups, per_group)
+        if grouped is not None:
+            got = [float(v) for v in grouped]
+        else:
+            flat = [float(v) for v in self._run(handle, groups * per_group)]
+            if flat and len(flat) != groups * per_group:
+                raise ProfilingError(
+                    f"profiler {self.name!r} returned {len(flat)} latencies for "
+                    f"{groups * per_group} inferences; _run must return one per inference "
+                    "(a timer that averages groups itself overrides _run_groups)"
+                )
+            per_inference.extend(flat)
+            got = [
+                sum(flat[i * per_group : (i + 1) * per_group]) / per_group
+                for i in range(len(flat) // per_group)
+            ]
+        if not got:
+            raise ProfilingError(f"profiler {self.name!r} returned no latency samples")
+        return got
+
+
+def _cv(values: list[float]) -> float:
+    mean = statistics.fmean(values)
+    return round(statistics.stdev(values) / mean, 5) if len(values) > 1 and mean > 0 else 0.0
 
 
 PROFILERS: Registry[Profiler] = Registry("profilers", base=Profiler)

@@ -296,13 +296,16 @@ class TrtexecSshProfiler(Profiler):
     # --- measure: one trtexec run (it warms up and times itself) ------------------------
     def _measure(
         self, handle: _Board, settings: ProfileSettings
-    ) -> tuple[list[float], bool, float]:
+    ) -> tuple[list[float], bool, float, dict[str, Any]]:
         """trtexec warms up and runs its own timing loop, so one run replaces the rounds
         of the shared protocol; the CI rule is applied to the per-query trace it exports.
-        A run whose median CI is wider than `settings.ci_fraction` is marked noisy."""
+        A run whose median CI is wider than `settings.ci_fraction` is marked noisy. The
+        trace has one latency per query (`min_sample_ms` does not apply: trtexec times
+        on the GPU's clock and runs for `duration_s`, not per query on the host's)."""
         samples = self._run(handle, settings.min_repeats)
         ci = median_ci_fraction(sorted(samples))
-        return samples, ci <= settings.ci_fraction, round(ci, 5)
+        sampling = {"inferences_per_sample": 1, "inferences_timed": len(samples)}
+        return samples, ci <= settings.ci_fraction, round(ci, 5), sampling
 
     def _run(self, handle: _Board, iterations: int) -> list[float]:
         """One trtexec run on the board (>= `iterations` queries, >= duration_s); returns

@@ -158,7 +158,7 @@ def export_library(
 
 @dataclass
 class _Handle:
-    run_timed: Callable[[int], list[float]]
+    run_timed: Callable[[int, int], list[float]]  # (repeat, number) -> ms per sample
     reconnect: Callable[[], None] | None
     target: dict[str, Any]
     remote: bool
@@ -166,6 +166,7 @@ class _Handle:
     build_s: float
     coverage: float | None = None
     retries: int = 0
+    number: int = 1  # inferences per timed sample, as last passed to time_evaluator
     keep: list[Any] = field(default_factory=list)
 
 
@@ -230,7 +231,9 @@ class TvmProfiler(Profiler):
     Options: `target` (a TVM target dict; default the device's `tvm_target`, else host
     llvm), `database` (a MetaSchedule tuning folder: tuned code; None: TVM's default
     schedules, which are not deployment figures), `number` (inferences averaged in one
-    timed sample). Devices with `access.method = "tvm-rpc"` are reached through
+    timed sample; None, the default: the shared protocol's group size from
+    `settings.min_sample_ms`, passed to `time_evaluator(number=...)` so samples are
+    grouped once, by TVM's own timer). Devices with `access.method = "tvm-rpc"` are reached through
     `tracker_host:tracker_port` under `rpc_key`; a lost session is retried once, and a
     board that does not answer within the timeout fails this measurement only.
     """
@@ -241,10 +244,10 @@ class TvmProfiler(Profiler):
         self,
         target: Mapping[str, Any] | None = None,
         database: str | Path | None = None,
-        number: int = 1,
+        number: int | None = None,
     ) -> None:
-        if number < 1:
-            raise ConfigError(f"number must be >= 1, got {number}")
+        if number is not None and number < 1:
+            raise ConfigError(f"number must be >= 1 (or None: from min_sample_ms), got {number}")
         self.target = dict(target) if target is not None else None
         self.database = Path(database).expanduser() if database is not None else None
         self.number = number
@@ -304,8 +307,6 @@ class TvmProfiler(Profiler):
         executable, coverage = build_with_coverage(data, target, self.database)
         build_s = time.perf_counter() - started
         array = np.random.default_rng(0).standard_normal(dims).astype("float32")
-        number = self.number
-
         if device.access.method != "tvm-rpc":
             dev = tvm.cpu()
             if settings.threads is not None:
@@ -314,7 +315,7 @@ class TvmProfiler(Profiler):
             vm = relax.VirtualMachine(executable, dev)
             x = tvm.runtime.tensor(array, dev)
 
-            def run_local(iterations: int) -> list[float]:
+            def run_local(iterations: int, number: int) -> list[float]:
                 timer = vm.time_evaluator("main", dev, number=number, repeat=iterations)
                 return [r * 1e3 for r in timer(x).results]
 
@@ -365,7 +366,7 @@ class TvmProfiler(Profiler):
 
             _call_with_timeout(load, timeout_s, f"upload to board {device.name}")
 
-        def run_remote(iterations: int) -> list[float]:
+        def run_remote(iterations: int, number: int) -> list[float]:
             def timed() -> list[float]:
                 timer = state["vm"].time_evaluator(
                     "main", state["dev"], number=number, repeat=iterations
@@ -389,14 +390,30 @@ class TvmProfiler(Profiler):
         )
 
     def _run(self, handle: _Handle, iterations: int) -> list[float]:
+        """Per-inference latencies (the warm-up, which sizes the groups)."""
+        return self._timed(handle, iterations, 1)
+
+    def _inferences_per_sample(
+        self, handle: _Handle, settings: ProfileSettings, warm: list[float]
+    ) -> int:
+        if self.number is not None:  # fixed by the caller
+            return self.number
+        return super()._inferences_per_sample(handle, settings, warm)
+
+    def _run_groups(self, handle: _Handle, groups: int, per_group: int) -> list[float]:
+        """TVM's evaluator averages `number` runs per repeat: the protocol's groups, once."""
+        handle.number = per_group
+        return self._timed(handle, groups, per_group)
+
+    def _timed(self, handle: _Handle, repeat: int, number: int) -> list[float]:
         try:
-            return handle.run_timed(iterations)
+            return handle.run_timed(repeat, number)
         except Exception:
             if handle.reconnect is None or handle.retries >= 1:
                 raise
             handle.retries += 1  # one retry on a lost session: a fresh session and upload
             handle.reconnect()
-            return handle.run_timed(iterations)
+            return handle.run_timed(repeat, number)
 
     def _close(self, handle: _Handle) -> None:
         import shutil
@@ -418,5 +435,5 @@ class TvmProfiler(Profiler):
             "remote": handle.remote,
             "build_s": round(handle.build_s, 3),
             "rpc_retries": handle.retries,
-            "number_per_sample": self.number,
+            "number_per_sample": handle.number,
         }

@@ -81,9 +81,10 @@ def test_median_ci_covers_true_median_about_95_percent():
 
 def test_steady_latency_settles_at_min_repeats():
     profiler = SequenceProfiler(lambda: 2.0)
-    settings = ProfileSettings(warmup=5, min_repeats=20)
+    settings = ProfileSettings(warmup=5, min_repeats=20, min_sample_ms=0)
     m = profiler.profile(ModelSource.from_onnx(onnx_model()), "host-cpu", settings)
     assert profiler.calls == [5, 20]
+    assert m.environment["inferences_per_sample"] == 1
     assert m.repeats == 20 and not m.noisy and profiler.closed
     assert m.latency_p50_ms == 2.0 and m.latency_std_ms == 0.0
     assert m.device == "host-cpu" and m.profiler == "sequence"
@@ -95,7 +96,7 @@ def test_steady_latency_settles_at_min_repeats():
 def test_unsettled_latency_is_reported_noisy_at_the_cap():
     rng = random.Random(0)
     profiler = SequenceProfiler(lambda: rng.uniform(1.0, 100.0))
-    settings = ProfileSettings(warmup=0, min_repeats=10, max_repeats=60)
+    settings = ProfileSettings(warmup=0, min_repeats=10, max_repeats=60, min_sample_ms=0)
     m = profiler.profile(onnx_model(), "host-cpu", settings)
     assert m.noisy
     assert m.repeats == 60
@@ -133,11 +134,44 @@ def test_a_profiler_must_write_both_methods():
         {"min_repeats": 50, "max_repeats": 10},
         {"ci_fraction": 0},
         {"max_seconds": 0},
+        {"min_sample_ms": -1},
+        {"min_sample_ms": float("nan")},
+        {"min_sample_ms": 1e9},
     ],
 )
 def test_bad_settings_say_what_is_wrong(options):
-    with pytest.raises(ConfigError, match="invalid profile settings"):
+    with pytest.raises(ConfigError, match="invalid profile settings") as error:
         ProfileSettings(**options)
+    assert "\n" not in str(error.value)
+
+
+def test_samples_are_means_of_groups_sized_from_the_warm_up():
+    # 'inferences' alternate 1 ms and 3 ms: a group of 4 always averages to exactly 2 ms
+    values = iter([1.0, 3.0] * 10_000)
+    profiler = SequenceProfiler(lambda: next(values))
+    settings = ProfileSettings(warmup=4, min_repeats=10, min_sample_ms=7.0)
+    m = profiler.profile(onnx_model(), "host-cpu", settings)
+    # warm-up median 2 ms -> ceil(7 / 2) = 4 inferences per sample, one round of 10 samples
+    assert profiler.calls == [4, 40]
+    assert m.repeats == 10 and m.environment["inferences_per_sample"] == 4
+    assert m.environment["inferences_timed"] == 40
+    assert m.latency_p50_ms == 2.0 and m.latency_std_ms == 0.0 and not m.noisy
+    assert m.environment["per_inference_cv"] == pytest.approx(np.std([1, 3] * 20, ddof=1) / 2, abs=1e-4)
+
+
+def test_no_warm_up_sizes_groups_from_one_probe_inference():
+    profiler = SequenceProfiler(lambda: 0.5)
+    m = profiler.profile(onnx_model(), "host-cpu", ProfileSettings(warmup=0, min_repeats=5, min_sample_ms=2))
+    assert profiler.calls == [1, 20] and m.environment["inferences_per_sample"] == 4
+
+
+def test_a_run_that_returns_the_wrong_count_is_one_clear_error():
+    class Short(SequenceProfiler):
+        def _run(self, handle, iterations):
+            return [1.0] * max(1, iterations // 2)
+
+    with pytest.raises(ProfilingError, match="one per inference"):
+        Short(lambda: 1.0).profile(onnx_model(), "host-cpu", ProfileSettings(min_sample_ms=5))
 
 
 def test_model_sources():

@@ -90,3 +90,22 @@ def test_a_bigger_network_is_slower():
         ModelSource.from_architecture(skips, "nb201", shape), "host-cpu", settings
     )
     assert heavy.latency_p50_ms > 2 * light.latency_p50_ms
+
+
+def test_real_runs_are_grouped_into_samples_of_at_least_min_sample_ms():
+    model = matmul_model(False)  # microseconds per inference
+    ort = create_profiler("onnxruntime", provider="cpu")
+    grouped = ort.profile(
+        model, "host-cpu", ProfileSettings(threads=1, warmup=5, min_repeats=5, min_sample_ms=2)
+    )
+    single = ort.profile(
+        model, "host-cpu", ProfileSettings(threads=1, warmup=5, min_repeats=5, min_sample_ms=0)
+    )
+    per_sample = grouped.environment["inferences_per_sample"]
+    assert per_sample > 1
+    assert grouped.environment["inferences_timed"] == per_sample * grouped.repeats
+    assert grouped.environment["min_sample_ms"] == 2
+    assert grouped.environment["per_inference_cv"] >= 0
+    assert single.environment["inferences_per_sample"] == 1
+    assert single.environment["inferences_timed"] == single.repeats
+    assert grouped.latency_p50_ms > 0 and single.latency_p50_ms > 0

@@ -103,6 +103,21 @@ def test_bad_input_is_one_line_with_the_fix(tmp_path):
     assert bad.read_text() == "a,b\n1,2\n"  # nothing lost
 
 
+def test_sample_ms_groups_inferences_and_is_validated():
+    done = hwnas(
+        "profile", "--device", "host-cpu", "--arch", ARCH, "--format", "json", "--sample-ms", "5",
+        *FAST,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    environment = summary["measurement"]["environment"]
+    assert summary["sample_ms"] == 5 and environment["min_sample_ms"] == 5
+    assert environment["inferences_per_sample"] > 1 and environment["per_inference_cv"] >= 0
+    bad = hwnas("profile", "--device", "host-cpu", "--arch", ARCH, "--sample-ms", "-1")
+    assert bad.returncode == 2 and "min_sample_ms must be between 0" in bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
 def test_killed_run_resumes_without_duplicates_or_losses(tmp_path):
     out = tmp_path / "resume.csv"
     command = [

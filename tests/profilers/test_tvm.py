@@ -95,6 +95,10 @@ def test_local_build_and_time(matmul):
     assert m.profiler == "tvm" and m.latency_p50_ms > 0 and m.repeats >= 5
     assert m.environment["tuned"] is False and m.environment["remote"] is False
     assert m.environment["tvm_target"]["kind"] == "llvm"
+    # grouped once, by TVM's own evaluator (number = the protocol's group size)
+    per_sample = m.environment["inferences_per_sample"]
+    assert per_sample > 1 and m.environment["number_per_sample"] == per_sample
+    assert m.environment["per_inference_cv"] is None  # the evaluator reports group means only
 
 
 def test_through_a_real_tracker_and_rpc_server(farm, tiny):
