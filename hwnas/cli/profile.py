@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +20,8 @@ EXAMPLES = """Examples:
 
   hwnas profile --device host-cpu --space nb201 --sample 100 --out host.csv
 
-  hwnas profile --device raspberry-pi-5 --space nb201 --all-unique --out pi5.csv  (tvm over the RPC tracker)
+  hwnas profile --device raspberry-pi-5 --space nb201 --all-unique --out pi5.csv --tune-trials 64
+  (tvm over the RPC tracker; tunes once into pi5.tvm-tuning/ beside the table, then reuses it)
 
   hwnas profile --device raspberry-pi-5 --profiler roofline --model net.onnx --format json
 
@@ -73,6 +77,50 @@ def _architectures(
     return list(seen.values())
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send file descriptor 1 (Python and C++ writers alike) to stderr for a while."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _tuning_database(
+    profiler_name: str,
+    device: str,
+    out: str | None,
+    tuning_db: str | None,
+    tune_trials: int | None,
+) -> Any:
+    """The tvm tuning folder: --tuning-db, else beside --out (pi5.csv -> pi5.tvm-tuning)."""
+    from pathlib import Path
+
+    from hwnas.core import ConfigError
+
+    if profiler_name != "tvm":
+        for flag, value in (("--tuning-db", tuning_db), ("--tune-trials", tune_trials)):
+            if value is not None:
+                raise ConfigError(f"{flag} is for the tvm profiler; {device} uses {profiler_name}")
+        return None
+    if tuning_db:
+        return Path(tuning_db).expanduser()
+    if out:
+        table = Path(out).expanduser()
+        return table.with_name(table.stem + ".tvm-tuning")
+    if tune_trials is not None:
+        raise ConfigError(
+            "--tune-trials needs a place for the tuning database: give --out TABLE.csv "
+            "(database TABLE.tvm-tuning/ beside it) or --tuning-db FOLDER"
+        )
+    return None
+
+
 def profile_command(
     device: Annotated[
         str, typer.Option("--device", "-d", help="catalog device name, e.g. host-cpu")
@@ -124,7 +172,19 @@ def profile_command(
         int | None, typer.Option(help="classifier outputs (space default)")
     ] = None,
     tuning_db: Annotated[
-        str | None, typer.Option(help="tvm: MetaSchedule tuning database folder")
+        str | None,
+        typer.Option(
+            help="tvm: MetaSchedule tuning database folder (default: beside --out, "
+            "pi5.csv -> pi5.tvm-tuning/)"
+        ),
+    ] = None,
+    tune_trials: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="tvm: first tune, with N trials per task, the tasks of these networks "
+            "that the database lacks (tasks already there are reused)",
+        ),
     ] = None,
     catalog: Annotated[str | None, typer.Option(help="user device catalog TOML")] = None,
     output_format: FormatOption = OutputFormat.text,
@@ -160,13 +220,24 @@ def profile_command(
         min_sample_ms=sample_ms,
     )
     profiler_name = profiler or spec.default_profiler
-    if tuning_db and profiler_name != "tvm":
-        raise ConfigError(f"--tuning-db is for the tvm profiler; {spec.name} uses {profiler_name}")
-    options = {"database": tuning_db} if tuning_db else {}
-    if profiler_name == "tvm" and not tuning_db:
+    database = _tuning_database(profiler_name, spec.name, out, tuning_db, tune_trials)
+    options = {}
+    has_records = database is not None and (database / "tuning_records.json").is_file()
+    if tuning_db and not has_records and not tune_trials:
+        raise ConfigError(
+            f"TVM tuning database {database} has no tuning records yet; add --tune-trials N "
+            "to tune these networks into it"
+        )
+    if database is not None and (tune_trials or has_records):
+        options["database"] = database
+    elif profiler_name == "tvm":
+        where = f" at {database}" if database is not None else ""
         error_console.print(
-            "[yellow]note:[/yellow] tvm without --tuning-db measures TVM's untuned "
-            "default schedules, not deployment latency (see docs/profilers.md)"
+            f"[yellow]note:[/yellow] no TVM tuning database{where} yet: measuring TVM's untuned "
+            "default schedules, not deployment latency; add --tune-trials N (with --out or "
+            "--tuning-db) to tune once into a database every architecture reuses "
+            "(see docs/profilers.md)",
+            highlight=False,
         )
     instance = create_profiler(profiler_name, **options)
     shape = _shape(input_shape)
@@ -192,6 +263,27 @@ def profile_command(
         if writer is None or key not in writer:
             todo.append(source)
     skipped = len(sources) - len(todo)
+    tuning = None
+    if tune_trials and todo and "database" in options:
+        from hwnas.profilers import tune_tvm
+
+        error_console.print(
+            f"tuning {len(todo)} network(s) for {spec.name} into {options['database']} "
+            f"({tune_trials} trials per task not yet there)",
+            highlight=False,
+        )
+        with _stdout_to_stderr():  # MetaSchedule logs to stdout; --format json owns it
+            report = tune_tvm(
+                todo, spec, options["database"], trials_per_task=tune_trials,
+                batch_size=batch_size,
+            )
+        tuning = {
+            "tasks_seen": report.tasks_seen,
+            "tasks_tuned": report.tasks_tuned,
+            "tasks_reused": report.tasks_reused,
+            "trials": report.trials,
+            "tuning_s": report.tuning_s,
+        }
     measured: list[Any] = []
     failures: list[str] = []
     started = time.perf_counter()
@@ -252,8 +344,14 @@ def profile_command(
         "seconds": round(seconds, 2),
         "seconds_per_measurement": round(seconds / len(measured), 4) if measured else None,
         "out": str(writer.path) if writer else None,
-        "failures": failures,
     }
+    if profiler_name == "tvm":
+        coverages = [m.environment.get("tuning_coverage") for m in measured]
+        known = [c for c in coverages if c is not None]
+        summary["tuning_db"] = str(options["database"]) if "database" in options else None
+        summary["tuning"] = tuning
+        summary["tuning_coverage_min"] = min(known) if known else None
+    summary["failures"] = failures
     if output_format == OutputFormat.json and len(measured) == 1 and len(sources) == 1:
         summary["measurement"] = measured[0].to_dict()
 

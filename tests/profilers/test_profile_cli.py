@@ -101,6 +101,12 @@ def test_bad_input_is_one_line_with_the_fix(tmp_path):
     done = hwnas("profile", "--device", "host-cpu", "--arch", ARCH, "--out", str(bad))
     assert done.returncode == 2 and "not a measurement table" in done.stderr
     assert bad.read_text() == "a,b\n1,2\n"  # nothing lost
+    done = hwnas("profile", "--device", "host-cpu", "--arch", ARCH, "--tune-trials", "2")
+    assert done.returncode == 2 and "--tune-trials is for the tvm profiler" in done.stderr
+    done = hwnas(
+        "profile", "--device", "host-cpu", "-p", "tvm", "--arch", ARCH, "--tune-trials", "2"
+    )
+    assert done.returncode == 2 and "needs a place for the tuning database" in done.stderr
 
 
 def test_sample_ms_groups_inferences_and_is_validated():

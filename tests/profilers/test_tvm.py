@@ -180,18 +180,59 @@ def test_process_tree_stop_kills_children():
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
 
 
-def test_tuning_fills_a_shared_database_once_and_the_profiler_uses_it(tmp_path, matmul):
+def test_a_database_without_records_is_refused_with_the_fix(tmp_path, matmul):
     from hwnas.core import ConfigError
-    from hwnas.profilers import tune_tvm
 
-    database = tmp_path / "tvm-tuning"
     with pytest.raises(ConfigError, match="tune_tvm"):
-        create_profiler("tvm", database=database).profile(matmul, "host-cpu", SETTINGS)
-    first = tune_tvm([matmul], "host-cpu", database, trials_per_task=2, timeout_s=120)
-    assert first.tasks_seen == 1 and first.tasks_tuned == 1 and first.trials == 2
-    assert (database / "tuning_records.json").stat().st_size > 0
-    again = tune_tvm([matmul, matmul], "host-cpu", database, trials_per_task=2)
-    assert again.tasks_tuned == 0 and again.tasks_reused == 1 and again.trials == 0
-    m = create_profiler("tvm", database=database).profile(matmul, "host-cpu", SETTINGS)
-    assert m.environment["tuned"] is True and m.environment["tuning_coverage"] == 1.0
-    assert m.latency_p50_ms > 0
+        create_profiler("tvm", database=tmp_path / "empty").profile(matmul, "host-cpu", SETTINGS)
+
+
+def matmul_file(path, value: float) -> str:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.full((16, 8), value, dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])],
+        initializer=[weight],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return str(path)
+
+
+def test_profile_cli_tunes_once_into_a_database_beside_the_table(tmp_path):
+    """`hwnas profile --profiler tvm --out t.csv --tune-trials N`: t.tvm-tuning/ is made
+    beside the table on first use and filled once; a second network with the same
+    workload reuses it (no trials) and is measured with tuned code."""
+    import json
+    import subprocess
+    import sys
+
+    table = tmp_path / "tables" / "host.csv"
+    table.parent.mkdir()
+    database = tmp_path / "tables" / "host.tvm-tuning"
+    fast = ["--warmup", "2", "--min-repeats", "5", "--max-repeats", "15", "--format", "json"]
+
+    def profile(model: str, *extra: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "hwnas", "profile", "--device", "host-cpu", "--profiler",
+             "tvm", "--model", model, "--out", str(table), *fast, *extra],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = profile(matmul_file(tmp_path / "a.onnx", 1.0), "--tune-trials", "2")
+    assert first["tuning_db"] == str(database) and (database / "tuning_records.json").is_file()
+    assert first["tuning"]["tasks_tuned"] == 1 and first["tuning"]["trials"] == 2
+    assert first["measurement"]["environment"]["tuned"] is True
+    assert first["tuning_coverage_min"] == 1.0
+    second = profile(matmul_file(tmp_path / "b.onnx", 2.0), "--tune-trials", "2")
+    assert second["measured"] == 1 and second["tuning_db"] == str(database)
+    assert second["tuning"]["tasks_reused"] == 1 and second["tuning"]["trials"] == 0
+    assert second["measurement"]["environment"]["tuning_coverage"] == 1.0
+    assert len(table.read_text().strip().splitlines()) == 3  # header and both networks
