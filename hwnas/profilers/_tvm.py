@@ -55,7 +55,7 @@ def _default_cores(device: DeviceSpec) -> int:
         import psutil
 
         return psutil.cpu_count(logical=False) or os.cpu_count() or 1
-    return 4  # the boards in the catalog (Raspberry Pi 4/5) have 4 cores
+    return 4  # a board without properties.cores: the common 4-core ARM board
 
 
 def is_cross_target(target: Mapping[str, Any]) -> bool:

@@ -165,6 +165,18 @@ def test_aarch64_cross_compile_builds_an_arm64_library(tmp_path, matmul):
     assert int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
 
 
+@pytest.mark.parametrize("name", ["raspberry-pi-4", "raspberry-pi-5"])
+def test_pi_targets_take_their_core_count_from_the_catalog(name):
+    from hwnas.profilers._tvm import device_target
+
+    spec = get_device(name)
+    assert spec.properties["cores"] == 4
+    target = device_target(spec)
+    assert target["num-cores"] == 4 and target["mtriple"] == "aarch64-linux-gnu"
+    other = dataclasses.replace(spec, properties={**spec.properties, "cores": 2})
+    assert device_target(other)["num-cores"] == 2  # read from the entry, not assumed
+
+
 def test_cross_target_without_a_board_says_how_to_reach_it(matmul):
     spec = dataclasses.replace(get_device("raspberry-pi-5"), access=DeviceAccess(method="local"))
     if shutil.which("aarch64-linux-gnu-gcc") is None:
