@@ -70,6 +70,15 @@ class ObjectiveSource(ABC):
     def describe(self) -> dict[str, Any]:
         """What this source is, for the run record (name, version, table, device...)."""
 
+    def executed(self, arch: Architecture) -> Architecture:
+        """The architecture whose network produced this source's value for `arch`.
+
+        Usually `arch` itself. A benchmark table that measured one cell per isomorphism
+        class gives every member that cell's number, and an unpruned network's latency
+        depends on which member ran (a `none` edge still runs as a multiply-by-zero), so
+        a model of the values must describe the cell that was measured."""
+        return arch
+
     def values(self, archs: Sequence[Architecture]) -> list[SourceValue]:
         """Validated entry point: one SourceValue per architecture, in order."""
         archs = list(archs)
@@ -105,6 +114,17 @@ def _unit_from_metric(metric: str) -> str:
     return ""
 
 
+def _measured_strings(table: Any) -> dict[str, str]:
+    """Architecture string -> the string of the cell actually measured for it (tables
+    with `arch_index` and `measured_as`, such as the Pi 5 table); empty otherwise."""
+    info = table.info
+    if info is None or not {"arch_index", "measured_as"} <= set(info.columns):
+        return {}
+    by_index = dict(zip(info["arch_index"].tolist(), info.index, strict=True))
+    return {str(s): str(by_index.get(m, s))
+            for s, m in zip(info.index, info["measured_as"].tolist(), strict=True)}
+
+
 @SOURCES.register("table")
 class TableSource(ObjectiveSource):
     """A benchmark table column: `table:cifar100`, `table:pi5-onnx`, `table:PATH:METRIC`."""
@@ -127,6 +147,7 @@ class TableSource(ObjectiveSource):
                 f"but the run searches {context.space!r}"
             )
         self.unit = self.table.units.get(self.metric) or _unit_from_metric(self.metric)
+        self._measured: dict[str, str] | None = None
 
     def _values(self, archs: Sequence[Architecture]) -> list[SourceValue]:
         from hwnas.core import MissingValueError
@@ -138,6 +159,14 @@ class TableSource(ObjectiveSource):
             except MissingValueError as error:
                 out.append(SourceValue(None, str(error)))
         return out
+
+    def executed(self, arch: Architecture) -> Architecture:
+        if self._measured is None:
+            self._measured = _measured_strings(self.table)
+        measured = self._measured.get(arch.string)
+        if measured is None or measured == arch.string:
+            return arch
+        return Architecture(arch.space, measured)
 
     def all_values(self) -> dict[str, float]:
         """Every valid value of the column (for the true front of an enumerable space)."""
