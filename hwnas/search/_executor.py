@@ -66,6 +66,22 @@ def evaluate_in_worker(kind: str, target: str, context: SourceContext,
     return source.values([arch])[0]
 
 
+def _check_reachable(address: str) -> None:
+    """Fail fast with one line: `ray.init` retries an unreachable address for minutes."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"Ray address {address!r} is not HOST:PORT, ray://HOST:PORT or auto; "
+                          "check --ray-address")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot reach a Ray cluster at {address} ({error.strerror or error}); start one "
+            f"with `ray start --head --port={port}` there or check --ray-address") from None
+
+
 @EXECUTORS.register("ray")
 class RayExecutor(Executor):
     """One Ray task per architecture on a local or remote Ray cluster (extra `ray`).
@@ -82,6 +98,8 @@ class RayExecutor(Executor):
 
         self._ray = import_optional("ray", "ray", "the Ray executor")
         self.address = address
+        if address and address != "auto":
+            _check_reachable(address)
         if not self._ray.is_initialized():
             os.environ.setdefault("RAY_AUTH_MODE", "disabled")
             options: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": False}
