@@ -146,7 +146,9 @@ class CoEvolution(Strategy):
         steps = max(1, band_total - sum(self.init))
         rounds = max(1, math.ceil(steps / (bands * self.step)))
         self.distill_step = max(1, math.ceil(self.distill_budget / rounds)) if self.distill_budget else 0
-        self.features = FeatureCache(context.space, context.band_feature)
+        self.features = FeatureCache(context.space, context.band_feature, context.config.device)
+        # each objective is modelled on the network that produced its values
+        self._views = [chain[-1].executed for chain in context.sources]
         self.llm = context.llm
         if self.llm is None:
             context.log_event_once("note", "coevo:no-llm", {"message": NO_LLM_NOTE})
@@ -393,11 +395,14 @@ class CoEvolution(Strategy):
         if len(finals) < 8:
             return None
         if self._trained_on != len(finals):
-            features = self.features.matrix([e.arch for e in finals])
+            features = self._matrices([e.arch for e in finals])
             targets = self._vectors(context, finals, update_scale=True)
             self._surrogate = EnsembleSurrogate(self.members, context.config.seed).fit(features, targets)
             self._trained_on = len(finals)
         return self._surrogate
+
+    def _matrices(self, archs: list[Any]) -> list[np.ndarray]:
+        return [self.features.matrix([view(a) for a in archs]) for view in self._views]
 
     def _screen(self, context: SearchContext, pool: list[Proposal], band: int | None,
                 count: int) -> list[Proposal]:
@@ -413,7 +418,7 @@ class CoEvolution(Strategy):
         observed = self._vectors(context, finals)
         ideal, nadir = observed.min(axis=0), observed.max(axis=0)
         span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
-        mean, std = surrogate.predict(self.features.matrix([p.arch for p in pool]))
+        mean, std = surrogate.predict(self._matrices([p.arch for p in pool]))
         kappa = self.kappa * (1 - context.evaluations / context.budget) if self.kappa_decay \
             else self.kappa  # explore early, exploit late
         optimistic = (mean - kappa * std - ideal) / span
