@@ -47,7 +47,7 @@ def _shape(text: str | None) -> tuple[int, int, int] | None:
 def train_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to save the model in")],
     predictor: Annotated[
-        str, typer.Option(help="gbdt, mlp, roofline-fit, lut-sum, fewshot")
+        str, typer.Option(help="gbdt, mlp, roofline-fit, lut-sum, fewshot, latency-power")
     ] = "gbdt",
     table: Annotated[str, typer.Option(help="table name (pi5) or measurement file")] = "pi5",
     metric: Annotated[
@@ -60,7 +60,8 @@ def train_command(
     source: Annotated[
         list[str] | None,
         typer.Option(
-            help="fewshot: table column to pretrain on (repeat); all measured rows are used"
+            help="fewshot: a column of other devices/frameworks to pretrain on (repeat); "
+            "latency-power: the latency column behind the energy metric"
         ),
     ] = None,
     lut: Annotated[Path | None, typer.Option(help="lut-sum: latency table file")] = None,
@@ -91,7 +92,8 @@ def train_command(
     model = create_predictor(predictor, **context, **options)
     if source:
         if not hasattr(model, "pretrain"):
-            raise ConfigError(f"--source is for the fewshot predictor, not {predictor}")
+            raise ConfigError(f"--source is for the fewshot and latency-power predictors, "
+                              f"not {predictor}")
         frame = data.frame
         archs = _measured_rows(data)
         model.pretrain(archs, {s: frame.loc[archs, s].to_numpy(dtype=float) for s in source})
