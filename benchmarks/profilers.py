@@ -48,22 +48,46 @@ def main() -> None:
         "long (ProfileSettings.min_sample_ms; 0: one inference per sample)",
     )
     parser.add_argument(
+        "--skip-ort-sweep",
+        action="store_true",
+        help="skip the ONNX Runtime / roofline sweep over --sample cells (run the TVM part alone)",
+    )
+    parser.add_argument(
         "--tvm-cells", type=int, default=3, help="cells for TVM vs ONNX Runtime (0: skip)"
     )
     parser.add_argument(
-        "--tvm-trials", type=int, default=4, help="MetaSchedule trials per distinct task"
+        "--tvm-trials", type=int, default=4, help="MetaSchedule trials per distinct task, at most"
+    )
+    parser.add_argument(
+        "--tvm-trials-global",
+        type=int,
+        default=None,
+        help="MetaSchedule trials over all tasks (default: --tvm-trials x tasks); the gradient "
+        "task scheduler gives them to the tasks with the largest weighted latency",
+    )
+    parser.add_argument(
+        "--tvm-trials-per-iter", type=int, default=8, help="candidates measured per task round"
+    )
+    parser.add_argument(
+        "--tvm-threads",
+        type=int,
+        default=1,
+        help="threads of TVM (target num-cores, runtime pool) and of the ONNX Runtime reference",
+    )
+    parser.add_argument(
+        "--tvm-untuned-cells", type=int, default=5, help="of the TVM cells, how many to also "
+        "time with TVM's untuned default schedules (0: none)"
     )
     parser.add_argument("--work-dir", default=None, help="where the TVM tuning database goes")
     args = parser.parse_args()
+    if args.tvm_cells > 0:
+        # before tvm is imported: the runtime pool of this process and of MetaSchedule's workers
+        os.environ["TVM_NUM_THREADS"] = str(args.tvm_threads)
 
-    import numpy as np
     import torch
-    from scipy.stats import spearmanr
 
     torch.set_num_threads(1)  # export and weight set-up: do not fight the timed runs for cores
-    from hwnas.benchmarks import read_pi5_measurements
-    from hwnas.core import HwnasError
-    from hwnas.profilers import ModelSource, ProfileSettings, create_profiler, host_environment
+    from hwnas.profilers import host_environment
     from hwnas.spaces import create_space
 
     space = create_space("nb201")
@@ -80,7 +104,30 @@ def main() -> None:
         f"input {INPUT_SHAPE}, {NUM_CLASSES} classes"
     )
 
-    # --- ONNX Runtime on this host, and the roofline model of the Pi 5 on the same export
+    result: dict[str, object] = {
+        "cells": 0,
+        "ort_seconds_per_arch": None,
+        "ort_median_cv": None,
+        "roofline_spearman_pi5_onnx": None,
+    }
+    if not args.skip_ort_sweep:
+        result |= ort_sweep(cells, args)
+    result |= {"tvm_vs_ort_median_ratio": None, "tvm_cells": 0}
+    if args.tvm_cells > 0:
+        result |= tvm_vs_ort(cells[: args.tvm_cells], args)
+    result["load_average_1m_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(result), flush=True)
+
+
+def ort_sweep(cells: list, args: argparse.Namespace) -> dict[str, object]:
+    """ONNX Runtime on this host, and the roofline model of the Pi 5 on the same export."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from hwnas.benchmarks import read_pi5_measurements
+    from hwnas.core import HwnasError
+    from hwnas.profilers import ModelSource, ProfileSettings, create_profiler
+
     ort = create_profiler("onnxruntime", provider="cpu")
     roofline = create_profiler("roofline")
     settings = ProfileSettings(threads=args.threads, min_sample_ms=args.sample_ms)
@@ -168,57 +215,7 @@ def main() -> None:
         f"energy Spearman {rho_energy:.3f}; roofline {roofline_s / max(1, len(ort_rows)):.3f} s/cell"
     )
 
-    # --- TVM, tuned into one database shared by the cells, vs ONNX Runtime
-    tvm_result: dict[str, object] = {"tvm_cells": 0}
-    if args.tvm_cells > 0:
-        from hwnas.profilers import tune_tvm
-
-        work = Path(args.work_dir or tempfile.mkdtemp(prefix="hwnas-bench-"))
-        database = work / "host-cpu.tvm-tuning"
-        chosen = [
-            ModelSource.from_architecture(c, input_shape=INPUT_SHAPE, num_classes=NUM_CLASSES)
-            for c in cells[: args.tvm_cells]
-        ]
-        log(
-            f"TVM: tuning {len(chosen)} cells, {args.tvm_trials} trials per distinct task, into {database}"
-        )
-        report = tune_tvm(
-            chosen, "host-cpu", database, trials_per_task=args.tvm_trials, timeout_s=300
-        )
-        log(
-            f"  {report.tasks_seen} distinct tasks over {report.models} cells "
-            f"({report.tasks_tuned} tuned, {report.tasks_reused} reused), {report.trials} trials, "
-            f"{report.tuning_s:.0f} s of tuning"
-        )
-        tuned = create_profiler("tvm", database=database)
-        untuned = create_profiler("tvm")
-        ratios, untuned_ratios = [], []
-        for source in chosen:
-            reference = ort.profile(source, "host-cpu", settings)
-            fast = tuned.profile(source, "host-cpu", settings)
-            slow = untuned.profile(
-                source, "host-cpu", ProfileSettings(warmup=2, min_repeats=5, max_repeats=20)
-            )
-            ratios.append(fast.latency_p50_ms / reference.latency_p50_ms)
-            untuned_ratios.append(slow.latency_p50_ms / reference.latency_p50_ms)
-            log(
-                f"  {source.arch_string}: ORT {reference.latency_p50_ms:.3f} ms, TVM tuned "
-                f"{fast.latency_p50_ms:.3f} ms, untuned {slow.latency_p50_ms:.3f} ms"
-            )
-        tvm_result = {
-            "tvm_cells": len(chosen),
-            "tvm_trials_per_task": args.tvm_trials,
-            "tvm_tasks": report.tasks_seen,
-            "tvm_tuning_s": report.tuning_s,
-            "tvm_vs_ort_median_ratio": round(statistics.median(ratios), 3),
-            "tvm_untuned_vs_ort_median_ratio": round(statistics.median(untuned_ratios), 3),
-        }
-        log(
-            f"  TVM tuned / ORT median ratio {tvm_result['tvm_vs_ort_median_ratio']}, untuned "
-            f"{tvm_result['tvm_untuned_vs_ort_median_ratio']}"
-        )
-
-    result = {
+    return {
         "cells": len(ort_rows),
         "failed": failures,
         "full_space": len(cells) >= NB201_UNIQUE,
@@ -236,11 +233,96 @@ def main() -> None:
         "flops_spearman_pi5_onnx": round(rho_flops, 4),
         "host_ort_spearman_pi5_onnx": round(rho_host, 4),
         "roofline_energy_spearman_pi5_onnx": round(rho_energy, 4),
-        "tvm_vs_ort_median_ratio": None,
-        **tvm_result,
-        "load_average_1m_end": round(os.getloadavg()[0], 2),
     }
-    print(json.dumps(result), flush=True)
+
+
+
+def tvm_vs_ort(cells: list, args: argparse.Namespace) -> dict[str, object]:
+    """Tune once into one database shared by `cells`, then time each with TVM and ORT."""
+    from hwnas.devices import get_device
+    from hwnas.profilers import ModelSource, ProfileSettings, create_profiler, tune_tvm
+    from hwnas.profilers._tvm import device_target
+
+    threads = args.tvm_threads
+    target = {**device_target(get_device("host-cpu")), "num-cores": threads}
+    work = Path(args.work_dir or tempfile.mkdtemp(prefix="hwnas-bench-"))
+    database = work / "host-cpu.tvm-tuning"
+    chosen = [
+        ModelSource.from_architecture(c, input_shape=INPUT_SHAPE, num_classes=NUM_CLASSES)
+        for c in cells
+    ]
+    log(
+        f"TVM: target {target}, {threads} thread(s) for TVM and ONNX Runtime; tuning {len(chosen)} "
+        f"cells into {database}: at most {args.tvm_trials} trials per distinct task, "
+        f"{args.tvm_trials_global or 'trials x tasks'} in all, {args.tvm_trials_per_iter} per round"
+    )
+    report = tune_tvm(
+        chosen,
+        "host-cpu",
+        database,
+        trials_per_task=args.tvm_trials,
+        target=target,
+        timeout_s=300,
+        max_trials_global=args.tvm_trials_global,
+        num_trials_per_iter=args.tvm_trials_per_iter,
+    )
+    log(
+        f"  {report.tasks_seen} distinct tasks over {report.models} cells "
+        f"({report.tasks_tuned} tuned now, {report.tasks_reused} already in the database), "
+        f"{report.trials} trials measured, {report.tuning_s:.0f} s of tuning, "
+        f"cost model {report.cost_model}"
+    )
+    settings = ProfileSettings(threads=threads, min_sample_ms=args.sample_ms)
+    ort = create_profiler("onnxruntime", provider="cpu")
+    tuned = create_profiler("tvm", target=target, database=database)
+    untuned = create_profiler("tvm", target=target)
+    ratios, untuned_ratios, coverages = [], [], []
+    started = time.perf_counter()
+    for index, source in enumerate(chosen):
+        reference = ort.profile(source, "host-cpu", settings)
+        fast = tuned.profile(source, "host-cpu", settings)
+        ratios.append(fast.latency_p50_ms / reference.latency_p50_ms)
+        coverages.append(fast.environment["tuning_coverage"])
+        line = (
+            f"  {source.arch_string}: ORT {reference.latency_p50_ms:.3f} ms, TVM tuned "
+            f"{fast.latency_p50_ms:.3f} ms (x{ratios[-1]:.2f}, coverage "
+            f"{fast.environment['tuning_coverage']:.2f})"
+        )
+        if index < args.tvm_untuned_cells:
+            slow = untuned.profile(
+                source, "host-cpu", ProfileSettings(threads=threads, warmup=2, min_repeats=5, max_repeats=20)
+            )
+            untuned_ratios.append(slow.latency_p50_ms / reference.latency_p50_ms)
+            line += f", untuned {slow.latency_p50_ms:.3f} ms"
+        log(line)
+    ordered = sorted(ratios)
+    out = {
+        "tvm_cells": len(chosen),
+        "tvm_threads": threads,
+        "tvm_target": target,
+        "tvm_trials_per_task": args.tvm_trials,
+        "tvm_trials_global": args.tvm_trials_global,
+        "tvm_tasks": report.tasks_seen,
+        "tvm_tasks_tuned_now": report.tasks_tuned,
+        "tvm_trials": report.trials,
+        "tvm_tuning_s": report.tuning_s,
+        "tvm_cost_model": report.cost_model,
+        "tvm_median_tuning_coverage": statistics.median(coverages),
+        "tvm_vs_ort_median_ratio": round(statistics.median(ratios), 3),
+        "tvm_vs_ort_ratio_min_max": [round(ordered[0], 3), round(ordered[-1], 3)],
+        "tvm_faster_than_ort_cells": sum(r < 1 for r in ratios),
+        "tvm_untuned_cells": len(untuned_ratios),
+        "tvm_untuned_vs_ort_median_ratio": round(statistics.median(untuned_ratios), 3)
+        if untuned_ratios
+        else None,
+        "tvm_timing_s": round(time.perf_counter() - started, 1),
+    }
+    log(
+        f"  TVM tuned / ORT median ratio {out['tvm_vs_ort_median_ratio']} over {len(chosen)} cells "
+        f"(range {out['tvm_vs_ort_ratio_min_max']}, TVM faster on {out['tvm_faster_than_ort_cells']}); "
+        f"untuned {out['tvm_untuned_vs_ort_median_ratio']} over {len(untuned_ratios)} cells"
+    )
+    return out
 
 
 if __name__ == "__main__":

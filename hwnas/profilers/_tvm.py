@@ -37,7 +37,7 @@ def import_tvm() -> Any:
 
 def device_target(device: DeviceSpec, target: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The TVM target of a device: explicit, else its catalog `tvm_target`, else host llvm."""
-    chosen = target or device.properties.get("tvm_target") or HOST_TARGET
+    chosen = target or device.properties.get("tvm_target") or _host_target(device)
     if not isinstance(chosen, Mapping) or "kind" not in chosen:
         raise ConfigError(
             f"TVM target for {device.name} must be a table with a 'kind', e.g. "
@@ -48,6 +48,17 @@ def device_target(device: DeviceSpec, target: Mapping[str, Any] | None = None) -
         # MetaSchedule needs it, and tuning records only match the same target.
         out["num-cores"] = int(device.properties.get("cores") or _default_cores(device))
     return out
+
+
+def _host_target(device: DeviceSpec) -> dict[str, Any]:
+    """llvm for this host's own CPU: without `mcpu` LLVM emits baseline x86-64 (SSE2), and
+    MetaSchedule's vector rules size for the wrong width."""
+    if device.access.method != "local":
+        return dict(HOST_TARGET)
+    import_tvm()
+    from tvm.target import codegen
+
+    return {**HOST_TARGET, "mcpu": str(codegen.llvm_get_system_cpu())}
 
 
 def _default_cores(device: DeviceSpec) -> int:

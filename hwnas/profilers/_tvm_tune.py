@@ -35,8 +35,9 @@ class TuningReport:
     tasks_seen: int  # distinct tuning tasks over all models (after fusion)
     tasks_tuned: int
     tasks_reused: int  # already in the database: not tuned again
-    trials: int
+    trials: int  # measured candidates committed to the database by this call
     tuning_s: float
+    cost_model: str = "xgb"
 
 
 BUILD_FUNCTION = "hwnas.tvm.build_without_tensor_intrinsics"
@@ -85,6 +86,8 @@ def tune_tvm(
     target: Mapping[str, Any] | None = None,
     timeout_s: float = 120.0,
     seed: int = 0,
+    max_trials_global: int | None = None,
+    num_trials_per_iter: int | None = None,
 ) -> TuningReport:
     """Tune every task of `models` not yet in `database` for `device`'s target.
 
@@ -92,11 +95,20 @@ def tune_tvm(
     a TVM RPC tracker are measured there (the builder's tar artefact is linked on the
     board), others on this host. Use the same `database` with `create_profiler("tvm",
     database=...)`.
+
+    Budget: at most `trials_per_task` per task and `max_trials_global` in all (default
+    `trials_per_task` x new tasks). A task's weight is how often it occurs over all
+    `models`, so MetaSchedule's gradient scheduler spends a tight global budget where the
+    weighted latency is (each task first gets one round of `num_trials_per_iter`).
     """
     from hwnas.devices import get_device
 
     if trials_per_task < 1:
         raise ConfigError(f"trials_per_task must be >= 1, got {trials_per_task}")
+    if max_trials_global is not None and max_trials_global < 1:
+        raise ConfigError(f"max_trials_global must be >= 1, got {max_trials_global}")
+    if num_trials_per_iter is not None and num_trials_per_iter < 1:
+        raise ConfigError(f"num_trials_per_iter must be >= 1, got {num_trials_per_iter}")
     tvm = import_tvm()
     from tvm.s_tir import meta_schedule as ms
     from tvm_ffi import structural_hash
@@ -107,32 +119,37 @@ def tune_tvm(
     db = open_database(database)
     sources: list[ModelSource] = [as_model_source(m) for m in models]
     seen: dict[int, Any] = {}
+    weights: dict[int, int] = {}
+    # Tasks equal under the database's own equality (anchor-block: the fused variants of one
+    # conv) are one task: an in-memory database of that equality finds the representative.
+    anchors = ms.database.MemoryDatabase(module_equality=MODULE_EQUALITY)
     for source in sources:
         mod = relax_module(source.onnx_bytes(batch_size), tvm_target)
         for task in ms.relax_integration.extract_tasks(
             mod, tvm_target, module_equality=MODULE_EQUALITY
         ):
-            key = int(structural_hash(task.dispatched[0]))
+            key = int(structural_hash(anchors.commit_workload(task.dispatched[0]).mod))
             seen.setdefault(key, task)
-    fresh = [t for t in seen.values() if not has_record(db, t.dispatched[0])]
+            weights[key] = weights.get(key, 0) + int(task.weight)
+    fresh_keys = [k for k, t in seen.items() if not has_record(db, t.dispatched[0])]
+    fresh = [seen[k] for k in fresh_keys]
     started = time.perf_counter()
-    trials = 0
+    records_before = len(db)
     if fresh:
         work_dir = str(Path(database).expanduser())  # MetaSchedule adds logs/ itself
-        contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
+        contexts, _ = ms.relax_integration.extracted_tasks_to_tune_contexts(
             fresh,
             work_dir=work_dir,
             num_threads="physical",
             seed=seed,
         )
-        trials = trials_per_task * len(fresh)
         ms.tune.tune_tasks(
             tasks=contexts,
-            task_weights=weights,
+            task_weights=[float(weights[k]) for k in fresh_keys],
             work_dir=work_dir,
-            max_trials_global=trials,
+            max_trials_global=max_trials_global or trials_per_task * len(fresh),
             max_trials_per_task=trials_per_task,
-            num_trials_per_iter=min(64, trials_per_task),
+            num_trials_per_iter=min(64, trials_per_task, num_trials_per_iter or 64),
             builder=ms.builder.LocalBuilder(
                 max_workers=1,
                 timeout_sec=timeout_s,
@@ -151,8 +168,9 @@ def tune_tvm(
         tasks_seen=len(seen),
         tasks_tuned=len(fresh),
         tasks_reused=len(seen) - len(fresh),
-        trials=trials,
+        trials=len(db) - records_before,
         tuning_s=round(time.perf_counter() - started, 2),
+        cost_model=_cost_model(),
     )
 
 

@@ -199,14 +199,17 @@ def test_a_database_without_records_is_refused_with_the_fix(tmp_path, matmul):
         create_profiler("tvm", database=tmp_path / "empty").profile(matmul, "host-cpu", SETTINGS)
 
 
-def matmul_file(path, value: float) -> str:
+def matmul_file(path, value: float, relu: bool = False) -> str:
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     weight = numpy_helper.from_array(np.full((16, 8), value, dtype=np.float32), "w")
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m" if relu else "y"])]
+    if relu:  # fused with the matmul: a variant of the same anchor block
+        nodes.append(helper.make_node("Relu", ["m"], ["y"]))
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        nodes,
         "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])],
@@ -218,8 +221,9 @@ def matmul_file(path, value: float) -> str:
 
 def test_profile_cli_tunes_once_into_a_database_beside_the_table(tmp_path):
     """`hwnas profile --profiler tvm --out t.csv --tune-trials N`: t.tvm-tuning/ is made
-    beside the table on first use and filled once; a second network with the same
-    workload reuses it (no trials) and is measured with tuned code."""
+    beside the table on first use and filled once; a second network whose task is a fused
+    variant of the same workload (matmul + relu) reuses it (no trials) and is measured
+    with tuned code."""
     import json
     import subprocess
     import sys
@@ -243,8 +247,17 @@ def test_profile_cli_tunes_once_into_a_database_beside_the_table(tmp_path):
     assert first["tuning"]["tasks_tuned"] == 1 and first["tuning"]["trials"] == 2
     assert first["measurement"]["environment"]["tuned"] is True
     assert first["tuning_coverage_min"] == 1.0
-    second = profile(matmul_file(tmp_path / "b.onnx", 2.0), "--tune-trials", "2")
+    second = profile(matmul_file(tmp_path / "b.onnx", 2.0, relu=True), "--tune-trials", "2")
     assert second["measured"] == 1 and second["tuning_db"] == str(database)
     assert second["tuning"]["tasks_reused"] == 1 and second["tuning"]["trials"] == 0
     assert second["measurement"]["environment"]["tuning_coverage"] == 1.0
     assert len(table.read_text().strip().splitlines()) == 3  # header and both networks
+
+    from hwnas.profilers import tune_tvm
+
+    # across models, tasks equal under the database's anchor-block equality count once
+    both = tune_tvm(
+        [matmul_file(tmp_path / "c.onnx", 3.0), matmul_file(tmp_path / "d.onnx", 4.0, relu=True)],
+        "host-cpu", database, trials_per_task=2,
+    )
+    assert both.tasks_seen == 1 and both.tasks_reused == 1 and both.trials == 0
