@@ -239,6 +239,7 @@ def ort_sweep(cells: list, args: argparse.Namespace) -> dict[str, object]:
 
 def tvm_vs_ort(cells: list, args: argparse.Namespace) -> dict[str, object]:
     """Tune once into one database shared by `cells`, then time each with TVM and ORT."""
+    from hwnas.core import HwnasError
     from hwnas.devices import get_device
     from hwnas.profilers import ModelSource, ProfileSettings, create_profiler, tune_tvm
     from hwnas.profilers._tvm import device_target
@@ -278,9 +279,15 @@ def tvm_vs_ort(cells: list, args: argparse.Namespace) -> dict[str, object]:
     untuned = create_profiler("tvm", target=target)
     ratios, untuned_ratios, coverages = [], [], []
     started = time.perf_counter()
+    failed = []
     for index, source in enumerate(chosen):
         reference = ort.profile(source, "host-cpu", settings)
-        fast = tuned.profile(source, "host-cpu", settings)
+        try:
+            fast = tuned.profile(source, "host-cpu", settings)
+        except HwnasError as error:
+            failed.append(source.arch_string)
+            log(f"  {source.arch_string}: TVM failed: {error}")
+            continue
         ratios.append(fast.latency_p50_ms / reference.latency_p50_ms)
         coverages.append(fast.environment["tuning_coverage"])
         line = (
@@ -298,6 +305,7 @@ def tvm_vs_ort(cells: list, args: argparse.Namespace) -> dict[str, object]:
     ordered = sorted(ratios)
     out = {
         "tvm_cells": len(chosen),
+        "tvm_failed": failed,
         "tvm_threads": threads,
         "tvm_target": target,
         "tvm_trials_per_task": args.tvm_trials,
@@ -308,6 +316,7 @@ def tvm_vs_ort(cells: list, args: argparse.Namespace) -> dict[str, object]:
         "tvm_tuning_s": report.tuning_s,
         "tvm_cost_model": report.cost_model,
         "tvm_median_tuning_coverage": statistics.median(coverages),
+        "tvm_min_tuning_coverage": min(coverages),
         "tvm_vs_ort_median_ratio": round(statistics.median(ratios), 3),
         "tvm_vs_ort_ratio_min_max": [round(ordered[0], 3), round(ordered[-1], 3)],
         "tvm_faster_than_ort_cells": sum(r < 1 for r in ratios),
@@ -319,7 +328,8 @@ def tvm_vs_ort(cells: list, args: argparse.Namespace) -> dict[str, object]:
     }
     log(
         f"  TVM tuned / ORT median ratio {out['tvm_vs_ort_median_ratio']} over {len(chosen)} cells "
-        f"(range {out['tvm_vs_ort_ratio_min_max']}, TVM faster on {out['tvm_faster_than_ort_cells']}); "
+        f"(range {out['tvm_vs_ort_ratio_min_max']}, TVM faster on {out['tvm_faster_than_ort_cells']}, "
+        f"{len(failed)} failed to build); "
         f"untuned {out['tvm_untuned_vs_ort_median_ratio']} over {len(untuned_ratios)} cells"
     )
     return out
