@@ -1,7 +1,9 @@
 """Profiler figures: ONNX Runtime cost and stability over NAS-Bench-201, tuned TVM vs ONNX
 Runtime, and how well the roofline model ranks the measured Raspberry Pi 5 latencies.
 
-    nice -n 10 python benchmarks/profilers.py --sample 200 --tvm-cells 3 --tvm-trials 4
+    nice -n 10 python benchmarks/profilers.py --sample 200 --threads 1 --tvm-cells 0
+    taskset -c 1 nice -n 10 python benchmarks/profilers.py --skip-ort-sweep --tvm-cells 50 \
+        --tvm-threads 1 --tvm-trials 96 --tvm-trials-global 1200 --tvm-trials-per-iter 16
 
 Without --sample every one of the 6,466 unique cells is measured. Networks are the
 cifar100 variant (3x32x32 input, 100 classes, not pruned) that the Pi 5 campaign measured.
