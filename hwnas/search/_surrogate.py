@@ -68,11 +68,12 @@ class FeatureCache:
 
 def _graph_encoder(space: Any, device: str | None) -> Any | None:
     """The predictors' graph-aware encoder for this space, or None (one-hot only)."""
+    from hwnas.core import HwnasError
     from hwnas.predictors._features import OneHotEncoder, feature_encoder
 
     try:
         encoder = feature_encoder(space.name, "graph", device=device)
-    except Exception:  # a user space the predictors do not know, or no catalog device
+    except HwnasError:  # e.g. a device the catalog does not know: space features only
         return None
     return None if isinstance(encoder, OneHotEncoder) else encoder
 
