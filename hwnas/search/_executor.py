@@ -70,7 +70,9 @@ def _check_reachable(address: str) -> None:
     """Fail fast with one line: `ray.init` retries an unreachable address for minutes."""
     import socket
 
+    client = address.startswith("ray://")
     host, _, port = address.removeprefix("ray://").rpartition(":")
+    host = host.strip("[]")  # [::1]:6379
     if not host or not port.isdigit():
         raise ConfigError(f"Ray address {address!r} is not HOST:PORT, ray://HOST:PORT or auto; "
                           "check --ray-address")
@@ -79,7 +81,8 @@ def _check_reachable(address: str) -> None:
     except OSError as error:
         raise ConfigError(
             f"cannot reach a Ray cluster at {address} ({error.strerror or error}); start one "
-            f"with `ray start --head --port={port}` there or check --ray-address") from None
+            f"with `ray start --head --{'ray-client-server-port' if client else 'port'}={port}` "
+            "there or check --ray-address") from None
 
 
 @EXECUTORS.register("ray")
