@@ -8,8 +8,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hwnas.predictors._base import ArchLike, ModelState, Predictor, create_predictor
-from hwnas.predictors._errors import ModelFormatError, PredictorError
-from hwnas.predictors._models import RIDGE_ALPHAS, _EncodedPredictor
+from hwnas.predictors._errors import PredictorError
+from hwnas.predictors._models import (
+    RIDGE_ALPHAS,
+    _EncodedPredictor,
+    load_booster,
+    train_booster,
+)
 
 
 class LatencyPowerPredictor(_EncodedPredictor):
@@ -87,7 +92,6 @@ class LatencyPowerPredictor(_EncodedPredictor):
         return self
 
     def _fit(self, genes: np.ndarray, values: np.ndarray) -> None:
-        import lightgbm
         from sklearn.linear_model import RidgeCV
 
         if not self._latency_values:
@@ -112,16 +116,8 @@ class LatencyPowerPredictor(_EncodedPredictor):
         ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(x, log_power)
         self.coef = np.asarray(ridge.coef_, dtype=float)
         self.intercept = float(ridge.intercept_)
-        model = lightgbm.LGBMRegressor(
-            **self.params,
-            random_state=self.seed,
-            deterministic=True,
-            force_row_wise=True,
-            n_jobs=1,
-            verbose=-1,
-        )
-        model.fit(x, log_power - (x @ self.coef + self.intercept))
-        self.booster = model.booster_
+        self.booster = train_booster(self.params, self.seed, x,
+                                     log_power - (x @ self.coef + self.intercept))
 
     def _predict(self, genes: np.ndarray) -> np.ndarray:
         assert self.latency is not None
@@ -139,15 +135,8 @@ class LatencyPowerPredictor(_EncodedPredictor):
         )
 
     def _restore(self, state: ModelState) -> None:
-        import lightgbm
-
         self.latency_metric = str(state.config["latency_metric"])
         self.intercept = float(state.config["intercept"])
         self.coef = np.asarray(state.arrays["ridge_coef"], dtype=float)
         self.latency = state.children[self.LATENCY_CHILD]
-        try:
-            self.booster = lightgbm.Booster(model_str=state.texts[self.MODEL_FILE])
-        except lightgbm.basic.LightGBMError as error:
-            raise ModelFormatError(
-                f"LightGBM cannot read the saved model ({error}); retrain it"
-            ) from None
+        self.booster = load_booster(state.texts[self.MODEL_FILE])

@@ -108,6 +108,30 @@ class RooflineFitPredictor(_EncodedPredictor):
         return self.encoder.roofline_columns
 
 
+def train_booster(params: dict[str, Any], seed: int, x: np.ndarray, target: np.ndarray) -> Any:
+    """A deterministic, single-threaded LightGBM regressor's booster fitted on (x, target)."""
+    import lightgbm
+
+    model = lightgbm.LGBMRegressor(
+        **params, random_state=seed, deterministic=True, force_row_wise=True, n_jobs=1,
+        verbose=-1,
+    )
+    model.fit(x, target)
+    return model.booster_
+
+
+def load_booster(text: str) -> Any:
+    """A LightGBM booster from its saved text; a clear error when it cannot be read."""
+    import lightgbm
+
+    try:
+        return lightgbm.Booster(model_str=text)
+    except lightgbm.basic.LightGBMError as error:
+        raise ModelFormatError(
+            f"LightGBM cannot read the saved model ({error}); retrain it"
+        ) from None
+
+
 class GbdtPredictor(_EncodedPredictor):
     """LightGBM on graph-aware features, on top of a ridge (additive) base by default."""
 
@@ -142,22 +166,11 @@ class GbdtPredictor(_EncodedPredictor):
         return {"features": self.features, "base": self.base, **self.params}
 
     def _fit(self, genes: np.ndarray, values: np.ndarray) -> None:
-        import lightgbm
-
         x = self.encoder.encode(genes)
         target = values
         if self.base == "ridge":
             target = values / self.ridge.fit(x, values)
-        model = lightgbm.LGBMRegressor(
-            **self.params,
-            random_state=self.seed,
-            deterministic=True,
-            force_row_wise=True,
-            n_jobs=1,
-            verbose=-1,
-        )
-        model.fit(x, target)
-        self.booster = model.booster_
+        self.booster = train_booster(self.params, self.seed, x, target)
 
     def _predict(self, genes: np.ndarray) -> np.ndarray:
         x = self.encoder.encode(genes)
@@ -173,16 +186,9 @@ class GbdtPredictor(_EncodedPredictor):
         )
 
     def _restore(self, state: ModelState) -> None:
-        import lightgbm
-
         if self.base == "ridge":
             self.ridge.restore(state.config, state.arrays)
-        try:
-            self.booster = lightgbm.Booster(model_str=state.texts[self.MODEL_FILE])
-        except lightgbm.basic.LightGBMError as error:
-            raise ModelFormatError(
-                f"LightGBM cannot read the saved model ({error}); retrain it"
-            ) from None
+        self.booster = load_booster(state.texts[self.MODEL_FILE])
 
 
 class MlpPredictor(_EncodedPredictor):
