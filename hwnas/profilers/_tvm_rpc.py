@@ -59,7 +59,10 @@ def _wait_listening(
     )
 
 
-def _spawn(arguments: list[str], host: str, port: int, log: str) -> RpcProcess:
+def _spawn(
+    arguments: list[str], host: str, port: int, log: str, wait: bool, timeout_s: float
+) -> RpcProcess:
+    """Start `python -m <arguments>` on host:port; with `wait`, until it listens."""
     with open(log, "wb") as handle:
         process = subprocess.Popen(
             [
@@ -77,7 +80,10 @@ def _spawn(arguments: list[str], host: str, port: int, log: str) -> RpcProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    return RpcProcess(process, host, port, log)
+    started = RpcProcess(process, host, port, log)
+    if wait:
+        wait_listening(started, timeout_s)
+    return started
 
 
 def start_tracker(
@@ -89,12 +95,8 @@ def start_tracker(
 ) -> RpcProcess:
     """`python -m tvm.exec.rpc_tracker` on exactly `host:port` (free port when None)."""
     port = port or free_port(host)
-    started = _spawn(
-        ["tvm.exec.rpc_tracker"], host, port, log_path or f"/tmp/hwnas-rpc-tracker-{port}.log"
-    )
-    if wait:
-        wait_listening(started, timeout_s)
-    return started
+    log = log_path or f"/tmp/hwnas-rpc-tracker-{port}.log"
+    return _spawn(["tvm.exec.rpc_tracker"], host, port, log, wait, timeout_s)
 
 
 def start_server(
@@ -113,15 +115,14 @@ def start_server(
     (`wait=False`, then `wait_listening` each): `import tvm` takes seconds.
     """
     port = port or free_port(host)
-    started = _spawn(
+    return _spawn(
         ["tvm.exec.rpc_server", "--tracker", f"{tracker_host}:{tracker_port}", "--key", key],
         host,
         port,
         log_path or f"/tmp/hwnas-rpc-server-{port}.log",
+        wait,
+        timeout_s,
     )
-    if wait:
-        wait_listening(started, timeout_s)
-    return started
 
 
 def wait_listening(started: RpcProcess, timeout_s: float = 60.0) -> None:
