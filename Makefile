@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/demo
 
-.PHONY: demo test venv venv-test system-deps clean
+.PHONY: demo test test-fresh venv venv-test system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,11 @@ demo: venv
 test: venv-test system-deps
 	$(BIN)/python -m pytest -q
 
+# What CI runs (.ci/run, when CI=true): `make test` in a new virtual environment with pip's
+# cache turned off, so a cached wheel can never hide a release that fails to build or run.
+test-fresh:
+	rm -rf .venv-fresh
+	PIP_NO_CACHE_DIR=1 $(MAKE) test VENV=.venv-fresh
+
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) .venv-fresh out .pytest_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -134,13 +136,33 @@ def test_a_server_is_started_and_stopped_by_pid(monkeypatch):
         urllib.request.urlopen(f"{server.base_url}/models", timeout=2)
 
 
+IN_PROCESS_CHECK = """
+import json, os, urllib.error, urllib.request
+from hwnas.llm import LlmClient, LocalLlamaServer
+server = LocalLlamaServer(in_process=True).start()
+try:
+    running, same_pid = server.running, server.pid == os.getpid()
+    mode = LlmClient(server.settings(mode="auto")).probe().mode
+finally:
+    server.stop()
+try:
+    urllib.request.urlopen(f"{server.base_url}/models", timeout=2)
+    still_answers = True
+except urllib.error.URLError:
+    still_answers = False
+print(json.dumps({"running": running, "same_pid": same_pid, "mode": mode,
+                  "stopped": not server.running, "still_answers": still_answers}))
+"""
+
+
 def test_the_server_also_runs_in_process():
-    server = LocalLlamaServer(in_process=True).start()
-    try:
-        assert server.running and server.pid == os.getpid()
-        assert LlmClient(server.settings(mode="auto")).probe().mode == "json_object"
-    finally:
-        server.stop()
-    assert not server.running
-    with pytest.raises(urllib.error.URLError):
-        urllib.request.urlopen(f"{server.base_url}/models", timeout=2)
+    # In a child process: a crash in llama.cpp's native code fails this test, not the runner.
+    done = subprocess.run([sys.executable, "-c", IN_PROCESS_CHECK], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, (
+        f"in-process server child exited with {done.returncode} "
+        f"(negative: killed by signal {-done.returncode}); stderr tail: {done.stderr[-2000:]}"
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"running": True, "same_pid": True, "mode": "json_object",
+                      "stopped": True, "still_answers": False}
