@@ -6,8 +6,11 @@ killed at any point reopens with all finished work and resumes without repeating
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import secrets
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +32,7 @@ from hwnas.core import (
 
 SCHEMA_VERSION = 1
 DATABASE_NAME = "run.sqlite"
+LOCK_NAME = "run.lock"
 DEFAULT_RUNS_DIR = Path("runs")
 
 _SCHEMA = """
@@ -60,6 +64,7 @@ def new_run_id(strategy: str) -> str:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    # Autocommit mode: `RunStore.transaction` issues BEGIN IMMEDIATE / COMMIT / ROLLBACK itself.
     connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
@@ -90,6 +95,7 @@ class RunStore:
     """One run's database. Create with `RunStore.create`, reopen with `RunStore.open`."""
 
     def __init__(self, folder: Path) -> None:
+        self._lock_fd: int | None = None
         self.folder = Path(folder)
         self.path = self.folder / DATABASE_NAME
         if not self.path.is_file():
@@ -125,37 +131,67 @@ class RunStore:
         folder = Path(root) / run_id
         if (folder / DATABASE_NAME).exists():
             raise RunStoreError(f"run {run_id} already exists in {root}; resume it instead")
-        folder.mkdir(parents=True, exist_ok=True)
-        connection = _connect(folder / DATABASE_NAME)
-        with connection:
-            connection.executescript(_SCHEMA)
-            connection.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            now = utc_now_iso()
-            connection.execute(
-                "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, now, now, strategy, int(seed), "running",
-                 json.dumps(to_plain(config), sort_keys=True)),
-            )
-        connection.close()
-        return cls(folder)
+        config_json = json.dumps(to_plain(config), sort_keys=True)
+        Path(root).mkdir(parents=True, exist_ok=True)
+        # Built beside its final place and renamed in one step: a run folder is whole or absent.
+        staging = Path(root) / f".{run_id}.creating-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+            connection = _connect(staging / DATABASE_NAME)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.strip().split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                now = utc_now_iso()
+                connection.execute(
+                    "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, now, now, strategy, int(seed), "running", config_json),
+                )
+                connection.execute("COMMIT")
+            finally:
+                connection.close()
+            try:
+                staging.rename(folder)
+            except OSError:
+                raise RunStoreError(
+                    f"run {run_id} already exists in {root}; resume it instead"
+                ) from None
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return cls(folder).lock()
 
     @classmethod
-    def open(cls, run: str | Path, root: str | Path | None = None) -> RunStore:
-        """A run by folder path, or by id under `root` (default ./runs)."""
+    def open(cls, run: str | Path, root: str | Path | None = None,
+             lock: bool = False) -> RunStore:
+        """A run by folder path, or by id under `root` (default ./runs).
+
+        `lock=True` claims it for writing (see `lock`): a resume does, readers do not."""
         path = Path(run)
-        if (path / DATABASE_NAME).is_file():
-            return cls(path)
+        for folder in (path, Path(root or DEFAULT_RUNS_DIR) / str(run)):
+            if (folder / DATABASE_NAME).is_file():
+                store = cls(folder)
+                if lock:
+                    try:
+                        store.lock()
+                    except RunStoreError:
+                        store.close()
+                        raise
+                return store
         folder = Path(root or DEFAULT_RUNS_DIR) / str(run)
-        if (folder / DATABASE_NAME).is_file():
-            return cls(folder)
         raise RunStoreError(
-            f"no run {str(run)!r} (looked for {path} and {folder}); `hwnas runs list` shows the runs"
+            f"no run {str(run)!r} (looked for {path} and {folder}); "
+            "`hwnas runs list` shows the runs"
         )
 
     def close(self) -> None:
         self._connection.close()
+        self.unlock()
 
     def __enter__(self) -> RunStore:
         return self
@@ -163,11 +199,49 @@ class RunStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def lock(self) -> RunStore:
+        """Claim the run for writing; RunStoreError when another process holds it.
+
+        The lock is an OS file lock on `run.lock`: it ends with the process, so a killed
+        run leaves nothing to clean up before it is resumed."""
+        if self._lock_fd is not None:
+            return self
+        fd = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise RunStoreError(
+                f"run {self.run_id} is in use by another process (pid {holder}); wait for it "
+                "to finish or stop it, then resume"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+        return self
+
+    def unlock(self) -> None:
+        fd = self._lock_fd
+        if fd is not None:
+            self._lock_fd = None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Group writes so they land together or not at all."""
-        with self._connection:
-            yield self._connection
+        """Group writes so they land together or not at all (BEGIN IMMEDIATE ... COMMIT)."""
+        connection = self._connection
+        if connection.in_transaction:  # nested: the outer transaction decides
+            yield connection
+            return
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     def _touch(self, connection: sqlite3.Connection) -> None:
         connection.execute("UPDATE run SET updated=?", (utc_now_iso(),))
@@ -314,7 +388,7 @@ def list_runs(root: str | Path | None = None) -> list[RunSummary]:
         return []
     out = []
     for child in sorted(folder.iterdir()):
-        if (child / DATABASE_NAME).is_file():
+        if not child.name.startswith(".") and (child / DATABASE_NAME).is_file():
             try:
                 with RunStore(child) as store:
                     out.append(store.summary())

@@ -65,8 +65,8 @@ WRITER = textwrap.dedent(
     i = 0
     while True:
         arch = Architecture("nb201", f"arch-{i}")
-        store.add_candidate(Candidate(arch, {"err": ObjectiveValue("err", float(i), "percent", "table")}),
-                            extra={"payload": "x" * 2000})
+        value = ObjectiveValue("err", float(i), "percent", "table")
+        store.add_candidate(Candidate(arch, {"err": value}), extra={"payload": "x" * 2000})
         print(i, flush=True)
         i += 1
     """
@@ -99,3 +99,58 @@ def test_store_survives_a_killed_writer(tmp_path: Path) -> None:
     assert strings == [f"arch-{i}" for i in range(len(strings))]
     # The store keeps working after the crash.
     assert reopened.add_candidate(_candidate(10_000))
+
+
+def _measurement(environment: dict[str, object] | None = None) -> Measurement:
+    return Measurement("arch-1", "host-cpu", "onnxruntime", 1, "fp32", 1.0, 2.0, 1.0, 0.1, 10,
+                       environment=environment or {})
+
+
+def test_a_candidate_and_its_measurements_land_together_or_not_at_all(tmp_path: Path) -> None:
+    store = RunStore.create(tmp_path, {}, "random", 0, run_id="atomic")
+    # The second measurement cannot be written (not JSON): the whole group must roll back,
+    # or a resume would find the candidate, skip it, and never add its measurements.
+    broken = _measurement({"clock": object()})
+    with pytest.raises(TypeError):
+        store.add_candidate_with_measurements(_candidate(1), {}, [_measurement(), broken])
+    assert store.count_candidates() == 0 and store.measurements() == []
+    assert store.add_candidate_with_measurements(_candidate(1), {}, [_measurement()])
+    assert store.count_candidates() == 1 and len(store.measurements()) == 1
+    store.close()
+
+
+def test_a_failed_create_leaves_no_half_made_run_folder(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        RunStore.create(tmp_path, {"not json": object()}, "random", 0, run_id="half")
+    assert list(tmp_path.iterdir()) == []
+    assert list_runs(tmp_path) == []
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from hwnas.runs import RunStore
+    store = RunStore.open(sys.argv[1], lock=True)
+    print("locked", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_a_second_process_cannot_resume_a_run_in_use(tmp_path: Path) -> None:
+    store = RunStore.create(tmp_path, {}, "random", 0, run_id="busy")
+    store.close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "busy")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunStoreError, match=rf"in use by another process \(pid {holder.pid}\)"):
+            RunStore.open("busy", tmp_path, lock=True)
+        reader = RunStore.open("busy", tmp_path)  # reading needs no lock
+        assert reader.run_id == "busy"
+        reader.close()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    # The lock dies with its process: a killed run can be resumed at once.
+    RunStore.open("busy", tmp_path, lock=True).close()
