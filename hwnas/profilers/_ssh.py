@@ -60,6 +60,9 @@ class ConnectionDroppedError(DeviceError):
     """The connection dropped during a step, twice in a row."""
 
 
+_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f@]")  # never in a host or user name
+
+
 @dataclass(frozen=True)
 class SshResult:
     returncode: int
@@ -78,6 +81,19 @@ class SshTarget:
     key_file: str | None = None
     known_hosts_file: str = "~/.ssh/known_hosts"
     connect_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        # ssh reads a destination or user that starts with "-" as an option
+        # (`-oProxyCommand=...` runs a local command): refuse them before any ssh runs.
+        for field_name, value in (("host", self.host), ("user", self.user)):
+            if value is None and field_name == "user":
+                continue
+            if not value or value.startswith("-") or _UNSAFE.search(value):
+                raise ConfigError(
+                    f"access.{field_name} {value!r} is not a valid SSH {field_name}: it must be "
+                    "non-empty, must not start with '-' and must not contain spaces, control "
+                    f"characters or '@'; fix access.{field_name} in your device catalog"
+                )
 
     @classmethod
     def from_access(cls, access: DeviceAccess, device: str) -> SshTarget:
@@ -135,7 +151,7 @@ class SshTarget:
         ]
         if self.key_file:
             command += ["-i", str(Path(self.key_file).expanduser()), "-o", "IdentitiesOnly=yes"]
-        return [*command, self.address, remote_command]
+        return [*command, "--", self.address, remote_command]
 
     # --- running ----------------------------------------------------------------
     def run(

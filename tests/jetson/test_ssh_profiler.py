@@ -198,6 +198,27 @@ def test_a_hanging_command_times_out_and_is_stopped_on_the_board(make_board, tin
 
 
 # --- the SSH layer -----------------------------------------------------------------------
+@pytest.mark.parametrize("field", ["host", "user"])
+def test_a_host_or_user_that_ssh_would_read_as_an_option_is_refused(ssh_server, tmp_path, field):
+    marker = tmp_path / "proxy-command-ran"
+    injected = f"-oProxyCommand=touch {marker}"
+    values = {"host": "127.0.0.1", "user": ssh_server.user, field: injected}
+    with pytest.raises(ConfigError, match=rf"access.{field} .* must not start with '-'"):
+        target = SshTarget(values["host"], ssh_server.port, values["user"],
+                           str(ssh_server.client_key), str(tmp_path / "known"), 5.0)
+        target.run(["true"], 10, "a test step")  # without the check, ssh runs the command
+    assert not marker.exists()
+    for bad in ("10.0.0.5 -v", "nvidia@10.0.0.5", "", "host\n"):
+        with pytest.raises(ConfigError):
+            SshTarget(bad)
+
+
+def test_the_destination_follows_an_end_of_options_marker(ssh_server):
+    target = SshTarget("127.0.0.1", ssh_server.port, ssh_server.user)
+    command = target.ssh_command("true")
+    assert command[-3:] == ["--", f"{ssh_server.user}@127.0.0.1", "true"]
+
+
 def test_unknown_host_key_says_how_to_add_it(ssh_server, tmp_path):
     known = tmp_path / "known_hosts"
     known.write_text("")
