@@ -15,6 +15,8 @@ REJECTION_KINDS: tuple[str, ...] = (
 )
 _FENCE = re.compile(r"^```[A-Za-z]*\s*\n?(.*?)\n?```$", re.DOTALL)
 _MAX_REASON = 300
+MAX_REPLY_CHARS = 100_000  # far above any useful reply; bounds parsing time and memory
+MAX_JSON_DEPTH = 32  # replies are shallow objects; deeper nesting is garbage or an attack
 
 
 @dataclass(frozen=True)
@@ -50,14 +52,27 @@ def parse_json_reply(text: str | None, finish_reason: str | None = None) -> dict
     """
     if text is None or not text.strip():
         raise ReplyRejected(Rejection("empty", "the reply holds no text"))
+    if len(text) > MAX_REPLY_CHARS:
+        raise ReplyRejected(Rejection(
+            "not_json", f"the reply is {len(text):,} characters, over the {MAX_REPLY_CHARS:,} "
+            "accepted; lower max_tokens", _short(text)))
     stripped = text.strip()
     fenced = _FENCE.match(stripped)
     if fenced:
         stripped = fenced.group(1).strip()
     try:
-        value = json.loads(stripped)
-    except json.JSONDecodeError as error:
-        value = _single_object_in_prose(stripped, error, finish_reason)
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            value = _single_object_in_prose(stripped, error, finish_reason)
+    except RecursionError:
+        raise ReplyRejected(Rejection(
+            "not_json", "the reply's JSON is nested too deeply to parse", _short(stripped)
+        )) from None
+    if _too_deep(value):
+        raise ReplyRejected(Rejection(
+            "not_json", f"the reply's JSON nests lists and objects more than {MAX_JSON_DEPTH} "
+            "levels deep", _short(stripped)))
     if not isinstance(value, dict):
         raise ReplyRejected(Rejection(
             "schema", f"the reply is JSON {type(value).__name__}, not an object", _short(stripped)
@@ -99,6 +114,19 @@ def _single_object_in_prose(
         "not_json", f"the reply is not JSON ({first_error.msg} at character {first_error.pos})",
         _short(text),
     ))
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether lists and objects nest over MAX_JSON_DEPTH levels (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            if level > MAX_JSON_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return False
 
 
 def _looks_cut(text: str) -> bool:

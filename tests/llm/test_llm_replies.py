@@ -26,6 +26,17 @@ def test_empty_two_objects_prose_and_non_objects_are_rejected():
     assert kind_of("[1, 2]") == "schema"
 
 
+def test_deep_nesting_and_huge_replies_are_rejections_not_crashes():
+    deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert kind_of(deep) == "not_json"  # json.loads alone raises RecursionError here
+    assert kind_of("Sure: " + deep) == "not_json"  # and so does the search in prose
+    with pytest.raises(ReplyRejected, match="more than 32 levels deep"):
+        parse_json_reply('{"a": ' + "[" * 33 + "]" * 33 + "}")
+    assert parse_json_reply('{"a": ' + "[" * 31 + "]" * 31 + "}")["a"]  # 32 levels: fine
+    with pytest.raises(ReplyRejected, match="over the 100,000 accepted"):
+        parse_json_reply('{"a": "' + "x" * 200_000 + '"}')
+
+
 def test_cut_off_json_is_reported_as_truncated():
     assert kind_of('{"candidates": [{"changed": "edge 1", "wh') == "truncated"
     assert kind_of('{"a": 1', finish_reason="length") == "truncated"

@@ -85,7 +85,12 @@ def test_a_valid_reply_is_returned_with_tokens_and_latency(standin):
         ('{"answer": "ye', "length", "truncated"),
         ("Sure! The answer is yes.", "stop", "not_json"),
         (None, "stop", "empty"),
+        ('{"answer": ' + "[" * 50_000 + "]" * 50_000 + "}", "stop", "not_json"),
+        ('{"answer": ' + "[" * 40 + "]" * 40 + "}", "stop", "not_json"),
+        ('{"answer": "' + "y" * 300_000 + '"}', "stop", "not_json"),
     ],
+    ids=["schema-type", "schema-extra", "truncated", "prose", "empty", "nested-50000",
+         "nested-40", "huge"],
 )
 def test_bad_replies_are_counted_rejections_and_never_valid(
     standin, tmp_path, content, finish_reason, kind
