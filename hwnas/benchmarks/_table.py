@@ -86,7 +86,7 @@ class Table:
                 "check the space and the string"
             )
         value = self.frame.at[key, metric]
-        if value is None or np.isnan(value):
+        if value is None or not np.isfinite(value):
             raise MissingValueError(
                 f"table {self.name!r} holds no valid {metric} for {key} "
                 "(the source value was missing or impossible, see its validation report)"
@@ -129,8 +129,10 @@ class Table:
 
 
 def invalid_mask(values: pd.Series, metric: str) -> pd.Series:
-    """Values that cannot be real: NaN, and for latency/energy/variance a value <= 0 (< 0)."""
-    mask = values.isna()
+    """Values that cannot be real: NaN, +-inf, and for latency/energy/variance a value <= 0
+    (< 0)."""
+    numeric = values.astype(float)
+    mask = numeric.isna() | ~np.isfinite(numeric.fillna(0.0))
     if metric.endswith(("_ms", "_mj", "_mb")) or "latency" in metric or "energy" in metric:
         mask |= values <= 0 if not metric.endswith("_ms2") else values < 0
     elif metric.endswith(("_acc", "_acc_pct")):

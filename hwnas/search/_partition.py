@@ -16,6 +16,7 @@ representatives when enumerable, else a fixed sample) or bounds the user gives.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,10 @@ def build_partition(
     """K bands: user `bounds` (K-1 increasing edges) or quantiles over `reference`."""
     if bounds:
         edges = tuple(float(b) for b in bounds)
+        if not all(math.isfinite(edge) for edge in edges):
+            raise ConfigError(
+                f"band bounds must be finite numbers, got {list(edges)}; e.g. --band-bounds 2,4,8"
+            )
         if list(edges) != sorted(set(edges)):
             raise ConfigError(f"band bounds must increase strictly, got {list(edges)}")
         return Partition(feature.feature, "bounds", edges, feature.description)

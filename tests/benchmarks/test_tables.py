@@ -100,6 +100,20 @@ def test_generic_table_flags_zero_latency(tmp_path: Path) -> None:
     assert table.value(OTHER, "latency_ms") == 2.0
 
 
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf")])
+def test_generic_table_excludes_infinite_values(tmp_path: Path, bad: float) -> None:
+    path = tmp_path / "m.csv"
+    pd.DataFrame({"arch": [GOOD, OTHER], "device": ["a", "a"], "latency_ms": [bad, 2.0],
+                  "cifar10_acc": [bad, 90.0]}).to_csv(path, index=False)
+    table = read_measurement_table(path)
+    assert table.validation.invalid_values == {"latency_ms": 1, "cifar10_acc": 1}
+    for metric in ("latency_ms", "cifar10_acc"):
+        with pytest.raises(MissingValueError):
+            table.value(GOOD, metric)
+        assert np.isnan(table.values(metric, [GOOD])[0])
+    assert table.value(OTHER, "latency_ms") == 2.0
+
+
 def test_several_devices_get_prefixed_metrics(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     pd.DataFrame({"arch": [GOOD, GOOD], "device": ["a", "b"], "latency_ms": [1.0, 2.0]}).to_csv(path, index=False)

@@ -61,6 +61,9 @@ def test_user_bounds(nb201) -> None:
 def test_bad_partitions_fail_with_the_fix(nb201) -> None:
     with pytest.raises(ConfigError, match="increase strictly"):
         build_partition(BandFeature(nb201, "mflops"), 1, bounds=[5.0, 2.0])
+    for bounds in ([float("nan"), float("inf")], [2.0, float("inf")], [float("nan")]):
+        with pytest.raises(ConfigError, match="must be finite"):
+            build_partition(BandFeature(nb201, "mflops"), 1, bounds=bounds)
     with pytest.raises(ConfigError, match="too few distinct values"):
         build_partition(BandFeature(nb201, "conv3x3"), 12)
     with pytest.raises(ConfigError, match="unknown band feature"):
