@@ -25,6 +25,14 @@ FormatOption = Annotated[
 
 console = Console()
 error_console = Console(stderr=True)
+_interrupt_reported: list[str] = []
+
+
+def report_interrupt(message: str) -> None:
+    """Say how to resume after Ctrl-C (once; the entry point then adds nothing generic)."""
+    if not _interrupt_reported:
+        _interrupt_reported.append(message)
+        error_console.print(message, highlight=False, soft_wrap=True)
 
 
 def emit(data: Any, output_format: OutputFormat, render: Callable[[], None] | None = None) -> None:

@@ -11,6 +11,7 @@ from hwnas.cli._output import (
     OutputFormat,
     console,
     emit,
+    report_interrupt,
     print_table,
     progress_enabled,
 )
@@ -101,8 +102,10 @@ def search_command(
                                 TextColumn("{task.description}"), console=console, transient=True)
 
     task_id = None
+    started: dict[str, str] = {}
 
     def on_progress(context: Any) -> None:
+        started.setdefault("run", str(context.store.folder))
         if progress_bar is None:
             return
         nonlocal task_id
@@ -130,11 +133,17 @@ def search_command(
         if config.strategy == "coevo" and config.llm in (None, "", "none") and \
                 output_format == OutputFormat.text:
             console.print(f"[yellow]{NO_LLM_NOTE}[/yellow]", soft_wrap=True)
-    if progress_bar is not None:
-        with progress_bar:
+    try:
+        if progress_bar is not None:
+            with progress_bar:
+                result = runner()
+        else:
             result = runner()
-    else:
-        result = runner()
+    except KeyboardInterrupt:
+        if "run" in started:
+            report_interrupt(f"interrupted; finished work is saved: resume with `hwnas search "
+                             f"--resume {started['run']}`")
+        raise
     if resume and result.strategy == "coevo" and result.llm == "none" and \
             output_format == OutputFormat.text:
         console.print(f"[yellow]{NO_LLM_NOTE}[/yellow]")

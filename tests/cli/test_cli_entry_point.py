@@ -79,3 +79,46 @@ def test_runs_list_and_show(tmp_path: Path) -> None:
     assert shown["candidates"][0]["objectives"]["err"]["value"] == 9.0
     missing = hwnas("runs", "show", "nope", "--dir", str(tmp_path))
     assert missing.returncode == 2 and "hwnas runs list" in missing.stderr
+
+
+def test_an_operating_system_error_is_one_line_exit_2() -> None:
+    arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    result = hwnas("profile", "--device", "host-cpu", "--profiler", "roofline", "--arch", arch,
+                   "--out", "/dev/full")  # every write to /dev/full fails: disk full
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "No space left on device" in lines[0], result.stderr
+    assert "free some space" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_says_how_to_resume_and_the_resume_finishes(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "runs"
+    command = [sys.executable, "-m", "hwnas", "search", "--space", "nb201", "--objectives",
+               "accuracy=proxy:synflow,latency=table:pi5-onnx", "--strategy", "random",
+               "--budget", "20", "--out", str(out), "--format", "json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        folders = list(out.glob("*/run.sqlite"))
+        if folders and RunStore.open(folders[0].parent).count_candidates() >= 2:
+            break
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "resume with `hwnas search --resume" in lines[0], stderr
+    folder = lines[0].split("--resume ")[1].rstrip("`")
+    stored = RunStore.open(folder).count_candidates()
+    assert 2 <= stored < 20
+    resumed = hwnas("search", "--resume", folder, "--format", "json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["evaluations"] == 20
+    with RunStore.open(folder) as store:
+        assert store.count_candidates() == 20 and store.status == "finished"
+        [finished] = store.events("finished")
+        assert finished["data"]["replayed"] == stored
