@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ ENV_MODEL = "HWNAS_LLM_MODEL"
 ENV_MODE = "HWNAS_LLM_MODE"
 ENV_TIMEOUT = "HWNAS_LLM_TIMEOUT_S"
 ENV_CONCURRENCY = "HWNAS_LLM_MAX_CONCURRENCY"
+ENV_ALLOW_HTTP = "HWNAS_LLM_ALLOW_HTTP"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class LlmSettings:
     max_concurrency: int = 4
     temperature: float = 0.7
     max_tokens: int = 1024
+    allow_http: bool = False  # plain http to another machine sends the key in clear
 
     def __post_init__(self) -> None:
         scheme = urlsplit(self.base_url).scheme
@@ -50,6 +53,12 @@ class LlmSettings:
             raise LlmConfigError(
                 f"base URL {public_url(self.base_url)!r} must start with http:// or https://, "
                 f"e.g. http://127.0.0.1:8080/v1 (set {ENV_BASE_URL})"
+            )
+        if scheme == "http" and not self.allow_http and not _is_loopback(self.base_url):
+            raise LlmConfigError(
+                f"base URL {public_url(self.base_url)!r} would send the API key unencrypted to "
+                "another machine; use https://, an SSH tunnel to 127.0.0.1, or set "
+                f"{ENV_ALLOW_HTTP}=1 if you trust the network"
             )
         if self.mode not in OUTPUT_MODES:
             raise LlmConfigError(
@@ -80,6 +89,8 @@ class LlmSettings:
             values["model"] = env[ENV_MODEL]
         if env.get(ENV_MODE):
             values["mode"] = env[ENV_MODE]
+        if env.get(ENV_ALLOW_HTTP, "").strip().lower() in ("1", "true", "yes"):
+            values["allow_http"] = True
         for variable, name, kind in (
             (ENV_TIMEOUT, "timeout_s", float), (ENV_CONCURRENCY, "max_concurrency", int)
         ):
@@ -112,6 +123,16 @@ class LlmSettings:
     @property
     def public_base_url(self) -> str:
         return public_url(self.base_url)
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def public_url(url: str) -> str:

@@ -62,3 +62,20 @@ def test_public_url_drops_credentials_and_query():
         public_url("https://user:pw@example.org:8443/v1?api-key=abc#x")
         == "https://example.org:8443/v1"
     )
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8080/v1", "http://llm.example.org/v1",
+                                 "http://[2001:db8::1]:8000/v1"])
+def test_plain_http_to_another_machine_is_refused_unless_allowed(url):
+    with pytest.raises(LlmConfigError, match="unencrypted .* HWNAS_LLM_ALLOW_HTTP=1"):
+        LlmSettings(base_url=url, api_key="sk-x")
+    with pytest.raises(LlmConfigError, match="unencrypted"):
+        LlmSettings.from_env({"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-x"})
+    allowed = LlmSettings.from_env({"OPENAI_BASE_URL": url, "HWNAS_LLM_ALLOW_HTTP": "1"})
+    assert allowed.base_url == url and allowed.allow_http
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/v1", "http://localhost:8080/v1",
+                                 "http://[::1]:8080/v1", "https://10.0.0.5/v1"])
+def test_loopback_http_and_any_https_need_no_opt_in(url):
+    assert LlmSettings(base_url=url, api_key="sk-x").base_url == url
