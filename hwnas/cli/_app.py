@@ -12,7 +12,7 @@ import typer
 
 import hwnas
 from hwnas.cli._output import error_console, report_interrupt
-from hwnas.core import HwnasError
+from hwnas.core import HwnasError, exit_on_sigterm
 
 app = typer.Typer(
     name="hwnas",
@@ -65,6 +65,7 @@ def main() -> None:
     are handled by click's standalone mode.
     """
     debug = bool(os.environ.get("HWNAS_DEBUG"))
+    exit_on_sigterm()  # `kill PID` runs the cleanup code: helper servers stop, runs close
     try:
         app()
     except SystemExit as exiting:

@@ -15,6 +15,7 @@ from hwnas.core._errors import (
     UnknownPluginError,
 )
 from hwnas.core._optional import import_optional
+from hwnas.core._processes import exit_on_sigterm, spawn_group, stop_group
 from hwnas.core._records import (
     Architecture,
     Candidate,
@@ -53,7 +54,10 @@ __all__ = [
     "RunStoreError",
     "UnknownPluginError",
     "architecture_id",
+    "exit_on_sigterm",
     "import_optional",
+    "spawn_group",
+    "stop_group",
     "to_plain",
     "utc_now_iso",
 ]

@@ -7,7 +7,6 @@ import importlib.util
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import import_optional
+from hwnas.core import import_optional, spawn_group, stop_group
 from hwnas.llm._errors import LocalServerError
 from hwnas.llm._settings import LlmSettings
 
@@ -146,9 +145,9 @@ class LocalLlamaServer:
         }
         environment["API_KEY"] = self._api_key
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop())
-        self._process = subprocess.Popen(
+        self._process = spawn_group(
             command, stdout=self._log_file, stderr=subprocess.STDOUT, env=environment,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL,
         )
         _RUNNING.add(self)
         self._wait_ready()
@@ -209,23 +208,16 @@ class LocalLlamaServer:
         return lines[-1][:200] if lines else "empty log"
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop the server: the child by its PID (SIGTERM, then SIGKILL after `timeout_s`),
-        or the in-process server's thread."""
+        """Stop the server: the child's process group (SIGTERM, then SIGKILL after
+        `timeout_s`), or the in-process server's thread."""
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
             if self._thread is not None:
                 self._thread.join(timeout_s)
             self._uvicorn, self._thread = None, None
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            try:
-                os.kill(process.pid, signal.SIGTERM)
-                process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=timeout_s)
-            except ProcessLookupError:
-                pass
+        if process is not None:
+            stop_group(process, timeout_s)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

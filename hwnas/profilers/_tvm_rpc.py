@@ -3,7 +3,8 @@
 On a real farm the tracker runs on one machine and every board runs an rpc_server that
 registers with it under its device key; see docs/profilers.md for the commands. Both
 TVM processes spawn a `tvm.exec.popen_worker` child that keeps the port open, so they
-are stopped together with their children, by PID.
+are stopped together with their children: each starts in a process group of its own, is
+stopped as a group, and is sent SIGTERM if the process that started it dies.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from hwnas.core import DeviceError
+from hwnas.core import DeviceError, spawn_group, stop_group
 
 
 @dataclass
@@ -32,6 +33,7 @@ class RpcProcess:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         stop_process_tree(self.process.pid, timeout_s)
+        stop_group(self.process, timeout_s)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -64,7 +66,7 @@ def _spawn(
 ) -> RpcProcess:
     """Start `python -m <arguments>` on host:port; with `wait`, until it listens."""
     with open(log, "wb") as handle:
-        process = subprocess.Popen(
+        process = spawn_group(
             [
                 sys.executable,
                 "-m",
