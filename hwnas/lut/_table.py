@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from hwnas.core import ConfigError, DataError, utc_now_iso
+from hwnas.lut._blocks import block_latency_ms, spaces_with_blocks
+from hwnas.spaces import create_space
 
 FORMAT_NAME = "hwnas-latency-table"
 FORMAT_VERSION = 1
@@ -47,28 +49,15 @@ class LatencyTable:
         """Sum of block latencies for each row of an int gene array (N x genes)."""
         genes = np.asarray(genes, dtype=np.int64)
         entries = dict(self.entries_ms)
-        if self.space == "nb201":
-            from hwnas.lut._blocks import nb201_position_costs
-            from hwnas.predictors._features import nb201_live_edges
-
-            op_cost, add_cost, fixed = nb201_position_costs(
-                entries, self.input_shape, self.num_classes
+        total = create_space(self.space).latency_sum(
+            genes, lambda key: block_latency_ms(entries, key), self.input_shape,
+            self.num_classes, prune,
+        )
+        if total is None:
+            raise ConfigError(
+                f"latency tables support {' and '.join(spaces_with_blocks())}, not {self.space!r}"
             )
-            if not prune:
-                return fixed + op_cost[genes].sum(axis=1) + 3 * add_cost[0]
-            live = nb201_live_edges(genes)
-            total = fixed + np.where(live, op_cost[genes], 0.0).sum(axis=1)
-            adds = np.zeros(len(genes))
-            for inputs in ((1, 2), (3, 4, 5)):
-                adds += np.maximum(live[:, list(inputs)].sum(axis=1) - 1, 0)
-            dead_cell = ~live.any(axis=1)  # the pruned cell is one multiply-by-zero
-            return total + adds * add_cost[0] + dead_cell * op_cost[0]
-        if self.space == "fbnet":
-            from hwnas.lut._blocks import fbnet_position_costs
-
-            costs, fixed = fbnet_position_costs(entries, self.input_shape, self.num_classes)
-            return fixed + costs[np.arange(costs.shape[0]), genes].sum(axis=1)
-        raise ConfigError(f"latency tables support nb201 and fbnet, not {self.space!r}")
+        return total
 
     def predict_ms(self, genes: np.ndarray, prune: bool = False) -> np.ndarray:
         """Block sum with the fitted correction applied (if any)."""

@@ -249,14 +249,9 @@ class Predictor(ABC):
         return folder
 
 
+# The built-ins register in `_builtin` (imported by the package); third parties through
+# the `hwnas.predictors` entry-point group.
 PREDICTORS: Registry[Predictor] = Registry("predictors", base=Predictor)
-
-
-def _load_builtins() -> None:
-    from hwnas.predictors import _builtin  # noqa: F401  (registers on import)
-
-
-PREDICTORS.add_builtin_loader(_load_builtins)
 
 
 def list_predictors(pattern: str = "*") -> list[str]:
