@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwnas.proxies import _builtin  # noqa: F401  (registers the built-in proxies)
 from hwnas.proxies._base import Proxy, ProxyError, ProxyResult, Subject
 from hwnas.proxies._cache import ScoreCache
 from hwnas.proxies._data import (
