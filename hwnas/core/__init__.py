@@ -14,6 +14,7 @@ from hwnas.core._errors import (
     RunStoreError,
     UnknownPluginError,
 )
+from hwnas.core._manifest import ManifestFormat, check_manifest, read_manifest, write_manifest
 from hwnas.core._optional import import_optional
 from hwnas.core._records import (
     Architecture,
@@ -43,6 +44,7 @@ __all__ = [
     "HwnasError",
     "InvalidArchitectureError",
     "LlmCall",
+    "ManifestFormat",
     "Measurement",
     "MissingDependencyError",
     "MissingValueError",
@@ -53,7 +55,10 @@ __all__ = [
     "RunStoreError",
     "UnknownPluginError",
     "architecture_id",
+    "check_manifest",
     "import_optional",
+    "read_manifest",
     "to_plain",
     "utc_now_iso",
+    "write_manifest",
 ]
