@@ -48,7 +48,8 @@ def test_each_failure_is_one_line_that_says_the_fix(tmp_path):
     with pytest.raises(DataError, match=r"is not a hwnas-test file \(format None\)"):
         read_manifest(tmp_path / "list.json", SPEC)
     (tmp_path / "old.json").write_text(json.dumps({"format": "hwnas-test", "format_version": 7}))
-    with pytest.raises(DataError, match=r"folder is version 7; this reads 1, 2: rewrite it") as info:
+    expected = r"^folder is version 7; this reads 1, 2: rewrite it$"
+    with pytest.raises(DataError, match=expected) as info:
         read_manifest(tmp_path / "old.json", SPEC, shown="folder")
     assert "\n" not in str(info.value)
     with pytest.raises(DataError, match="format 'other'"):
