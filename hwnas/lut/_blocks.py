@@ -5,9 +5,13 @@ a torch builder for measuring it alone."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from hwnas.core import ConfigError
 from hwnas.spaces import LatencyBlock, SearchSpace, create_space, list_spaces
+
+if TYPE_CHECKING:
+    import torch
 
 OVERHEAD_KEY = "overhead"  # one run of a graph that does nothing: subtracted per block
 
@@ -47,7 +51,7 @@ def block_latency_ms(entries: Mapping[str, float], key: str) -> float:
 
 
 def _overhead_block(input_shape: tuple[int, int, int]) -> Block:
-    def build():  # type: ignore[no-untyped-def]
+    def build() -> torch.nn.Module:
         from torch import nn
 
         return nn.Identity()
