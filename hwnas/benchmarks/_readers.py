@@ -13,7 +13,7 @@ import pandas as pd
 
 from hwnas.benchmarks._data import find_data_dir
 from hwnas.benchmarks._table import Table, ValidationReport, count_missing_indices, invalid_mask
-from hwnas.core import DataError, InvalidArchitectureError
+from hwnas.core import Architecture, DataError, InvalidArchitectureError
 from hwnas.spaces import create_space
 
 NB201_SIZE = 15625
@@ -186,16 +186,16 @@ def _faster_than_peak(frame: pd.DataFrame, arch: pd.Series, device: str) -> pd.S
     network away, so they measure nothing.
     """
     from hwnas.devices import get_device
-    from hwnas.spaces._nb201 import decode_nb201, network_cost
 
     peak_gflops = get_device(device).peak_gflops_for("fp32")
     if not peak_gflops:
         return pd.Series(False, index=frame.index)
-    genes = {index: decode_nb201(string) for index, string in arch.items()}
+    space = create_space("nb201")
+    archs = {index: Architecture(space.name, string) for index, string in arch.items()}
     floors: dict[tuple[int, str], float] = {}
     for task, (shape, classes) in PI5_TASK_SHAPES.items():
-        for index, gene in genes.items():
-            flops = network_cost(gene, shape, classes).flops
+        for index, architecture in archs.items():
+            flops = space.cost(architecture, shape, classes).flops  # type: ignore[attr-defined]
             floors[(index, task)] = flops / (peak_gflops * 1e9) * 1e3
     # Rows that share `measured_as` are copies of one measurement of that cell's network.
     measured = frame["measured_as"] if "measured_as" in frame else frame["arch_index"]

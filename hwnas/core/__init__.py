@@ -14,6 +14,7 @@ from hwnas.core._errors import (
     RunStoreError,
     UnknownPluginError,
 )
+from hwnas.core._manifest import ManifestFormat, check_manifest, read_manifest, write_manifest
 from hwnas.core._optional import import_optional
 from hwnas.core._processes import exit_on_sigterm, spawn_group, stop_group
 from hwnas.core._records import (
@@ -44,6 +45,7 @@ __all__ = [
     "HwnasError",
     "InvalidArchitectureError",
     "LlmCall",
+    "ManifestFormat",
     "Measurement",
     "MissingDependencyError",
     "MissingValueError",
@@ -54,10 +56,13 @@ __all__ = [
     "RunStoreError",
     "UnknownPluginError",
     "architecture_id",
+    "check_manifest",
     "exit_on_sigterm",
     "import_optional",
+    "read_manifest",
     "spawn_group",
     "stop_group",
     "to_plain",
     "utc_now_iso",
+    "write_manifest",
 ]

@@ -15,9 +15,12 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Names to factories for one plugin kind.
 
-    Built-in plugins register with the `register(name)` decorator when their module is
-    imported; third-party plugins arrive through the entry-point group
-    `hwnas.<kind>` and are loaded on the first lookup, never at import time.
+    Built-in plugins register with the `register(name)` decorator (or a call of it) when
+    their package imports its `_builtin` module; a registry module never imports its
+    plugins. Third-party plugins arrive through the entry-point group `hwnas.<kind>` and
+    are loaded on the first lookup, never at import time. The groups: `hwnas.spaces`,
+    `hwnas.profilers`, `hwnas.predictors`, `hwnas.feature_encoders`, `hwnas.proxies`,
+    `hwnas.strategies`, `hwnas.objective_sources`, `hwnas.executors` (docs/plugins.md).
     """
 
     def __init__(self, kind: str, base: type | None = None) -> None:
@@ -29,7 +32,10 @@ class Registry(Generic[T]):
         self._loaded = False
 
     def add_builtin_loader(self, loader: Callable[[], None]) -> None:
-        """Run `loader` (it imports the built-in plugin modules) on first lookup."""
+        """Run `loader` (it imports the built-in plugin modules) on first lookup.
+
+        Deprecated: a package imports its `_builtin` module in `__init__` instead (spaces,
+        proxies and predictors do); kept while other registries still use it."""
         self._builtin_loaders.append(loader)
 
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:

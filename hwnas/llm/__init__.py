@@ -7,13 +7,7 @@ Importing this package is cheap: `openai`, `jsonschema` and llama.cpp load on fi
 from __future__ import annotations
 
 from hwnas.llm._check import EndpointCheck, check_endpoint
-from hwnas.llm._client import (
-    EndpointProbe,
-    LlmClient,
-    LlmReply,
-    LlmUsage,
-    clear_probe_cache,
-)
+from hwnas.llm._client import LlmClient, LlmReply, LlmUsage
 from hwnas.llm._errors import (
     LlmConfigError,
     LlmConnectionError,
@@ -32,6 +26,7 @@ from hwnas.llm._log import (
     canonical_json,
     request_key,
 )
+from hwnas.llm._probe import EndpointProbe, clear_probe_cache
 from hwnas.llm._prompts import PromptTemplate, list_prompts, load_prompt
 from hwnas.llm._replies import REJECTION_KINDS, Rejection, parse_json_reply
 from hwnas.llm._schemas import (

@@ -1,24 +1,19 @@
-"""The client: one OpenAI-compatible endpoint, structured replies, retries, cache, accounting."""
+"""The client: one OpenAI-compatible endpoint, validated structured replies, the call log as
+a cache, and accounting (the capability probe is in `_probe`, requests and retries in
+`_transport`)."""
 
 from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hwnas.llm._errors import (
-    LlmConfigError,
-    LlmConnectionError,
-    LlmError,
-    LlmHttpError,
-    LlmReplyRejectedError,
-    LlmTimeoutError,
-)
+from hwnas.llm._errors import LlmConfigError, LlmError, LlmReplyRejectedError
 from hwnas.llm._log import LlmCallLog, LlmCallRecord, request_key
+from hwnas.llm._probe import EndpointProbe, probe_endpoint
 from hwnas.llm._replies import (
     Rejection,
     ReplyRejected,
@@ -27,34 +22,10 @@ from hwnas.llm._replies import (
     validate_against_schema,
 )
 from hwnas.llm._settings import LlmSettings
+from hwnas.llm._transport import Redactor, chat_request, send_with_retries, unpack_completion
 
 ReplyCheck = Callable[[dict[str, Any]], "Rejection | None"]
 _ROLES = ("system", "user", "assistant")
-_PROBE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"status": {"type": "string", "enum": ["ok"]}},
-    "required": ["status"],
-    "additionalProperties": False,
-}
-_PROBE_MESSAGES = (
-    {"role": "system", "content": "Reply with one JSON object and nothing else."},
-    {"role": "user", "content": 'Reply with exactly this JSON object: {"status": "ok"}'},
-)
-_PROBES: dict[tuple[str, str], EndpointProbe] = {}
-_PROBES_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class EndpointProbe:
-    """What an endpoint supports, found once per (base URL, model) and process."""
-
-    base_url: str
-    model: str
-    mode: str  # json_schema, json_object or text
-    latency_s: float  # of the one small call that succeeded in `mode`
-    prompt_tokens: int
-    completion_tokens: int
-    tried: Mapping[str, str] = field(default_factory=dict)  # mode -> "ok" or why not
 
 
 @dataclass(frozen=True)
@@ -94,20 +65,6 @@ class LlmUsage:
         return sum(self.rejections.values())
 
 
-class _Redactor:
-    """Replaces the key wherever it might appear in text bound for a log or an error.
-
-    Placeholders shorter than 8 characters (`none`, `local`) are no secrets, and replacing
-    them would corrupt replies (`none` is a NAS-Bench-201 operation).
-    """
-
-    def __init__(self, secret: str | None) -> None:
-        self._secret = secret if secret and len(secret) >= 8 else None
-
-    def __call__(self, text: str) -> str:
-        return text.replace(self._secret, "[redacted]") if self._secret else text
-
-
 class LlmClient:
     """Structured calls to one OpenAI-compatible endpoint.
 
@@ -130,7 +87,7 @@ class LlmClient:
         key = settings.require_key()
         self.settings = settings
         self.log = log
-        self._redact = _Redactor(key)
+        self._redact = Redactor(key)
         self._semaphore = threading.BoundedSemaphore(settings.max_concurrency)
         self._usage_lock = threading.Lock()
         self._counts: Counter[str] = Counter()
@@ -171,49 +128,16 @@ class LlmClient:
         return self._model
 
     def probe(self, refresh: bool = False) -> EndpointProbe:
-        """Find the best structured-output mode this endpoint honours (cached per process).
+        """Find the best structured-output mode this endpoint honours (cached per process):
+        json_schema, then json_object with a schema (llama.cpp's server), then plain text."""
 
-        Tries response_format json_schema, then json_object with a schema (llama.cpp's
-        server), then plain text; each with one tiny call whose reply must validate.
-        """
-        cache_key = (self.base_url, self.model)
-        with _PROBES_LOCK:
-            if not refresh and cache_key in _PROBES:
-                return _PROBES[cache_key]
-        tried: dict[str, str] = {}
-        for mode in ("json_schema", "json_object", "text"):
-            try:
-                response, latency_s, _ = self._with_retries(
-                    lambda mode=mode: self._request(
-                        _PROBE_MESSAGES, _PROBE_SCHEMA, "probe", mode,
-                        {"temperature": 0.0, "max_tokens": 24, "seed": 0},
-                    ),
-                    retry_server_errors=False,
-                )
-            except LlmHttpError as error:
-                if error.status_code in (401, 403):
-                    raise  # no request form fixes a refused key
-                tried[mode] = str(error)
-                continue
-            text, finish_reason, prompt_tokens, completion_tokens = _unpack(response)
-            try:
-                validate_against_schema(parse_json_reply(text, finish_reason), _PROBE_SCHEMA)
-            except ReplyRejected as rejected:
-                tried[mode] = f"reply rejected ({rejected.rejection})"
-                if mode != "text":
-                    continue
-            else:
-                tried[mode] = "ok"
-            found = EndpointProbe(
-                self.base_url, self.model, mode, latency_s, prompt_tokens, completion_tokens, tried
+        def request(*args: Any) -> tuple[Any, float]:
+            response, latency_s, _ = self._with_retries(
+                lambda: self._request(*args), retry_server_errors=False
             )
-            with _PROBES_LOCK:
-                _PROBES[cache_key] = found
-            return found
-        raise LlmHttpError(
-            f"endpoint {self.base_url} refused every request form "
-            f"({'; '.join(f'{k}: {v}' for k, v in tried.items())}); check the model name"
-        )
+            return response, latency_s
+
+        return probe_endpoint(self.base_url, self.model, request, refresh)
 
     def output_mode(self) -> str:
         return self.settings.mode if self.settings.mode != "auto" else self.probe().mode
@@ -279,7 +203,7 @@ class LlmClient:
                     attempts=getattr(error, "attempts", 0),
                 ))
             raise
-        text, finish_reason, prompt_tokens, completion_tokens = _unpack(response)
+        text, finish_reason, prompt_tokens, completion_tokens = unpack_completion(response)
         record = LlmCallRecord(
             **base, status="ok", mode=mode, response=None if text is None else self._redact(text),
             finish_reason=finish_reason, prompt_tokens=prompt_tokens,
@@ -343,79 +267,17 @@ class LlmClient:
         self, messages: Sequence[Mapping[str, str]], schema: Mapping[str, Any], name: str,
         mode: str, params: Mapping[str, Any],
     ) -> Any:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": [dict(m) for m in messages],
-            "temperature": params["temperature"],
-            "max_tokens": params["max_tokens"],
-            "timeout": self.settings.timeout_s,
-        }
-        if params.get("seed") is not None:
-            kwargs["seed"] = params["seed"]
-        if mode == "json_schema":
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": _schema_name(name), "schema": dict(schema), "strict": False,
-                },
-            }
-        elif mode == "json_object":
-            kwargs["response_format"] = {"type": "json_object", "schema": dict(schema)}
-        with self._semaphore:
-            return self._openai.chat.completions.create(**kwargs)
+        return chat_request(
+            self._openai, self._semaphore, self.model, messages, schema, name, mode, params,
+            self.settings.timeout_s,
+        )
 
     def _with_retries(
         self, send: Callable[[], Any], retry_server_errors: bool = True
     ) -> tuple[Any, float, int]:
-        """(result, seconds of the successful attempt, attempts); retries 429, 5xx, timeouts.
-
-        The probe passes `retry_server_errors=False`: there a 5xx means "this request form is
-        not supported" (llama.cpp's server answers json_schema with HTTP 500).
-        """
-        import openai
-
-        settings = self.settings
-        last: LlmError | None = None
-        for attempt in range(settings.max_retries + 1):
-            if attempt:
-                delay = min(settings.max_backoff_s, settings.backoff_s * 2 ** (attempt - 1))
-                retry_after = getattr(last, "retry_after_s", None)
-                if retry_after is not None:
-                    delay = min(settings.max_backoff_s, max(delay, retry_after))
-                time.sleep(delay * (1.0 + 0.25 * self._jitter.random()))
-            start = time.perf_counter()
-            try:
-                return send(), time.perf_counter() - start, attempt + 1
-            except openai.APITimeoutError:
-                last = LlmTimeoutError(
-                    f"{self.base_url} did not answer within {settings.timeout_s:g} s "
-                    f"({attempt + 1} attempt(s)); raise timeout_s (HWNAS_LLM_TIMEOUT_S) or check "
-                    "the server"
-                )
-            except openai.APIConnectionError as error:
-                last = LlmConnectionError(
-                    f"cannot reach {self.base_url} ({self._redact(str(error))}, "
-                    f"{attempt + 1} attempt(s)); check OPENAI_BASE_URL and that the server runs"
-                )
-            except openai.APIStatusError as error:
-                status = error.status_code
-                detail = self._redact(_error_detail(error))
-                mapped = LlmHttpError(
-                    f"{self.base_url} answered HTTP {status}: {detail} ({attempt + 1} attempt(s))",
-                    status,
-                )
-                if status == 401:
-                    mapped = LlmHttpError(
-                        f"{self.base_url} refused the API key (HTTP 401): check OPENAI_API_KEY",
-                        status,
-                    )
-                if not (status == 429 or (status >= 500 and retry_server_errors)):
-                    raise mapped from None
-                mapped.retry_after_s = _retry_after_s(error)  # type: ignore[attr-defined]
-                last = mapped
-            last.attempts = attempt + 1  # type: ignore[attr-defined]
-        assert last is not None
-        raise last
+        return send_with_retries(
+            send, self.settings, self.base_url, self._redact, self._jitter, retry_server_errors
+        )
 
 
 def _normalise_messages(messages: Sequence[Mapping[str, str]]) -> tuple[dict[str, str], ...]:
@@ -433,50 +295,7 @@ def _normalise_messages(messages: Sequence[Mapping[str, str]]) -> tuple[dict[str
     return tuple(out)
 
 
-def _unpack(response: Any) -> tuple[str | None, str | None, int, int]:
-    """(text, finish reason, prompt tokens, completion tokens) of a chat completion."""
-    try:
-        choice = response.choices[0]
-        text = choice.message.content
-        finish_reason = choice.finish_reason
-    except (AttributeError, IndexError, TypeError):
-        text, finish_reason = None, None
-    usage = getattr(response, "usage", None)
-    prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-    completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-    text = text if isinstance(text, str) else None
-    return text, finish_reason, prompt_tokens, completion_tokens
-
-
-def _error_detail(error: Any) -> str:
-    body = getattr(error, "body", None)
-    message = body.get("message") if isinstance(body, dict) else None
-    text = str(message or getattr(error, "message", "") or error)
-    text = " ".join(text.split())
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _retry_after_s(error: Any) -> float | None:
-    response = getattr(error, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _schema_name(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
-    return cleaned[:64] or "reply"
-
-
 def _replace(record: LlmCallRecord, **changes: Any) -> LlmCallRecord:
     import dataclasses
 
     return dataclasses.replace(record, **changes)
-
-
-def clear_probe_cache() -> None:
-    """Forget every endpoint probe (the next call probes again)."""
-    with _PROBES_LOCK:
-        _PROBES.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from hwnas.spaces import SearchSpace, create_space
@@ -14,40 +13,16 @@ _TEXT = {"type": "string", "pattern": TEXT_PATTERN}
 
 
 def architecture_pattern(space: SearchSpace | str) -> str | None:
-    """A regex every architecture string of `space` matches, when one is known.
-
-    A space may declare `string_pattern`; NAS-Bench-201's is built from its operations.
-    The grammar check (`space.parse`) runs on every reply regardless.
-    """
-    space = create_space(space)
-    declared = getattr(space, "string_pattern", None)
-    if isinstance(declared, str):
-        return declared
-    if space.name == "nb201":
-        ops = "(" + "|".join(re.escape(op) for op in space.gene_choices[0]) + ")"
-        node = lambda n: r"\|" + "".join(f"{ops}~{i}" + r"\|" for i in range(n))  # noqa: E731
-        return "^" + node(1) + r"\+" + node(2) + r"\+" + node(3) + "$"
-    return None
+    """A regex every architecture string of `space` matches, when the space declares one
+    (`SearchSpace.string_pattern`). The grammar check (`space.parse`) runs on every reply
+    regardless."""
+    return create_space(space).string_pattern
 
 
 def describe_space(space: SearchSpace | str) -> str:
-    """A few sentences that teach a model the architecture grammar of `space`."""
-    space = create_space(space)
-    if space.name == "nb201":
-        ops = ", ".join(space.gene_choices[0])
-        example = space.sample(1, seed=0)[0].string
-        return (
-            "NAS-Bench-201 cell: 4 nodes; node 0 is the cell input, node 3 its output. Each of "
-            "the 6 edges j<-i carries one operation from: " + ops + ". The string lists node 1 "
-            "(edge 1<-0), then node 2 (edges 2<-0, 2<-1), then node 3 (edges 3<-0, 3<-1, 3<-2), "
-            "as |op~i| tokens with nodes joined by +. Example: " + example + ". none removes "
-            "an edge; a cell whose output is cut off from the input is useless."
-        )
-    choices = "; ".join(
-        f"gene {i}: {', '.join(options)}" for i, options in enumerate(space.gene_choices)
-    )
-    example = space.sample(1, seed=0)[0].string
-    return f"{space.name}: {len(space.gene_choices)} genes ({choices}). Example: {example}."
+    """A few sentences that teach a model the architecture grammar of `space`
+    (`SearchSpace.describe`)."""
+    return create_space(space).describe()
 
 
 def proposal_schema(

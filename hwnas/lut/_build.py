@@ -44,7 +44,7 @@ def build_table(
     space_obj = create_space(space)
     shape = tuple(input_shape or space_obj.default_input_shape)
     classes = int(num_classes or space_obj.default_num_classes)
-    blocks = space_blocks(space_obj.name, shape, classes)  # type: ignore[arg-type]
+    blocks = space_blocks(space_obj, shape, classes)  # type: ignore[arg-type]
     if keys is not None:
         unknown = [k for k in keys if k not in blocks]
         if unknown:

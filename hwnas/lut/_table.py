@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,10 +9,32 @@ from typing import Any
 
 import numpy as np
 
-from hwnas.core import ConfigError, DataError, utc_now_iso
+from hwnas.core import (
+    ConfigError,
+    DataError,
+    ManifestFormat,
+    check_manifest,
+    read_manifest,
+    utc_now_iso,
+    write_manifest,
+)
+from hwnas.lut._blocks import block_latency_ms, spaces_with_blocks
+from hwnas.spaces import create_space
 
 FORMAT_NAME = "hwnas-latency-table"
 FORMAT_VERSION = 1
+TABLE_FORMAT = ManifestFormat(
+    FORMAT_NAME,
+    (FORMAT_VERSION,),
+    DataError,
+    missing="latency table {path} does not exist; build one with `hwnas lut build`",
+    not_json="{path} is not JSON ({error}); rebuild it with `hwnas lut build`",
+    wrong_format="{path} is not an hwnas latency table (format {format!r})",
+    wrong_version=(
+        "{path} is latency-table format version {version}; this hwnas reads version "
+        "{supported}: rebuild it with `hwnas lut build`"
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -47,28 +68,15 @@ class LatencyTable:
         """Sum of block latencies for each row of an int gene array (N x genes)."""
         genes = np.asarray(genes, dtype=np.int64)
         entries = dict(self.entries_ms)
-        if self.space == "nb201":
-            from hwnas.lut._blocks import nb201_position_costs
-            from hwnas.predictors._features import nb201_live_edges
-
-            op_cost, add_cost, fixed = nb201_position_costs(
-                entries, self.input_shape, self.num_classes
+        total = create_space(self.space).latency_sum(
+            genes, lambda key: block_latency_ms(entries, key), self.input_shape,
+            self.num_classes, prune,
+        )
+        if total is None:
+            raise ConfigError(
+                f"latency tables support {' and '.join(spaces_with_blocks())}, not {self.space!r}"
             )
-            if not prune:
-                return fixed + op_cost[genes].sum(axis=1) + 3 * add_cost[0]
-            live = nb201_live_edges(genes)
-            total = fixed + np.where(live, op_cost[genes], 0.0).sum(axis=1)
-            adds = np.zeros(len(genes))
-            for inputs in ((1, 2), (3, 4, 5)):
-                adds += np.maximum(live[:, list(inputs)].sum(axis=1) - 1, 0)
-            dead_cell = ~live.any(axis=1)  # the pruned cell is one multiply-by-zero
-            return total + adds * add_cost[0] + dead_cell * op_cost[0]
-        if self.space == "fbnet":
-            from hwnas.lut._blocks import fbnet_position_costs
-
-            costs, fixed = fbnet_position_costs(entries, self.input_shape, self.num_classes)
-            return fixed + costs[np.arange(costs.shape[0]), genes].sum(axis=1)
-        raise ConfigError(f"latency tables support nb201 and fbnet, not {self.space!r}")
+        return total
 
     def predict_ms(self, genes: np.ndarray, prune: bool = False) -> np.ndarray:
         """Block sum with the fitted correction applied (if any)."""
@@ -113,22 +121,12 @@ class LatencyTable:
         }
 
     def save(self, path: str | Path) -> Path:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(self.to_dict(), indent=2, default=str))
-        return target
+        """Write the table as JSON (atomically: a reader never sees half a file)."""
+        return write_manifest(path, self.to_dict(), sort_keys=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "table") -> LatencyTable:
-        if data.get("format") != FORMAT_NAME:
-            raise DataError(
-                f"{source} is not an hwnas latency table (format {data.get('format')!r})"
-            )
-        if data.get("format_version") != FORMAT_VERSION:
-            raise DataError(
-                f"{source} is latency-table format version {data.get('format_version')}; this "
-                f"hwnas reads version {FORMAT_VERSION}: rebuild it with `hwnas lut build`"
-            )
+        check_manifest(data, TABLE_FORMAT, source)
         try:
             correction = data.get("correction")
             return cls(
@@ -157,13 +155,4 @@ class LatencyTable:
 
 def load_table(path: str | Path) -> LatencyTable:
     """Read a latency table written by `LatencyTable.save` / `hwnas lut build`."""
-    source = Path(path)
-    if not source.is_file():
-        raise DataError(f"latency table {source} does not exist; build one with `hwnas lut build`")
-    try:
-        data = json.loads(source.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataError(
-            f"{source} is not JSON ({error}); rebuild it with `hwnas lut build`"
-        ) from None
-    return LatencyTable.from_dict(data, str(source))
+    return LatencyTable.from_dict(read_manifest(path, TABLE_FORMAT), str(Path(path)))

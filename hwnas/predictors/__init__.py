@@ -8,6 +8,7 @@ model.save("model-dir"); load_predictor("model-dir")
 
 from __future__ import annotations
 
+from hwnas.predictors import _builtin  # noqa: F401  (registers the built-in predictors)
 from hwnas.predictors._base import (
     PREDICTORS,
     ModelState,
@@ -25,10 +26,16 @@ from hwnas.predictors._data import (
     table_context,
 )
 from hwnas.predictors._errors import ModelFormatError, PredictorError
-from hwnas.predictors._features import FeatureEncoder, Roofline, feature_encoder
+from hwnas.predictors._features import (
+    FEATURE_ENCODERS,
+    FeatureEncoder,
+    Roofline,
+    feature_encoder,
+)
 from hwnas.predictors._metrics import evaluate_predictions
 
 __all__ = [
+    "FEATURE_ENCODERS",
     "PREDICTORS",
     "FeatureEncoder",
     "MeasuredSet",

@@ -19,12 +19,26 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hwnas.core import Architecture, Registry, utc_now_iso
+from hwnas.core import Architecture, ManifestFormat, Registry, utc_now_iso, write_manifest
+from hwnas.core import read_manifest as read_versioned_manifest
 from hwnas.predictors._errors import ModelFormatError, PredictorError
 
 FORMAT_NAME = "hwnas-predictor"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+PREDICTOR_FORMAT = ManifestFormat(
+    FORMAT_NAME,
+    (FORMAT_VERSION,),
+    ModelFormatError,
+    missing=f"{{path}} is not a saved predictor (no {MANIFEST}); train one with "
+    "`hwnas predict train`",
+    not_json="{file} is not valid JSON ({error}); retrain the model",
+    wrong_format="{file} is not an hwnas predictor manifest",
+    wrong_version=(
+        "{path} was saved in predictor format version {version}; this hwnas reads version "
+        "{supported}: retrain it with `hwnas predict train`"
+    ),
+)
 PREDICT_CHUNK = 4096
 ARRAYS_FILE = "arrays.safetensors"
 
@@ -245,18 +259,13 @@ class Predictor(ABC):
             "created": utc_now_iso(),
         }
         (folder / "training_archs.json").write_text(json.dumps(self.training.get("archs", [])))
-        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        write_manifest(folder / MANIFEST, manifest)
         return folder
 
 
+# The built-ins register in `_builtin` (imported by the package); third parties through
+# the `hwnas.predictors` entry-point group.
 PREDICTORS: Registry[Predictor] = Registry("predictors", base=Predictor)
-
-
-def _load_builtins() -> None:
-    from hwnas.predictors import _builtin  # noqa: F401  (registers on import)
-
-
-PREDICTORS.add_builtin_loader(_load_builtins)
 
 
 def list_predictors(pattern: str = "*") -> list[str]:
@@ -273,25 +282,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     """The manifest of a saved predictor folder, checked for format and library versions."""
     folder = Path(path)
     manifest_path = folder / MANIFEST if folder.is_dir() else folder
-    if not manifest_path.is_file():
-        raise ModelFormatError(
-            f"{path} is not a saved predictor (no {MANIFEST}); train one with `hwnas predict train`"
-        )
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFormatError(
-            f"{manifest_path} is not valid JSON ({error}); retrain the model"
-        ) from None
-    if manifest.get("format") != FORMAT_NAME:
-        raise ModelFormatError(f"{manifest_path} is not an hwnas predictor manifest")
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ModelFormatError(
-            f"{folder} was saved in predictor format version {version}; this hwnas reads "
-            f"version {FORMAT_VERSION}: retrain it with `hwnas predict train`"
-        )
-    return manifest
+    return read_versioned_manifest(manifest_path, PREDICTOR_FORMAT, shown=folder)
 
 
 def load_predictor(path: str | Path) -> Predictor:

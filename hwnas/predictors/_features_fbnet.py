@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from hwnas.predictors._features import BYTES_PER_VALUE, FeatureEncoder, Roofline
+from hwnas.spaces._fbnet_grammar import BLOCK_SPECS, BLOCKS, block_macs, layer_specs
 
 
 class FBNetEncoder(FeatureEncoder):
@@ -19,8 +20,6 @@ class FBNetEncoder(FeatureEncoder):
         num_classes: int,
         roofline: Roofline | None = None,
     ) -> None:
-        from hwnas.spaces._fbnet import BLOCK_SPECS, BLOCKS, block_macs, layer_specs
-
         self.name = "fbnet-v1"
         roofline = roofline or Roofline()
         layers = layer_specs(input_shape, space.layout)
@@ -72,3 +71,10 @@ class FBNetEncoder(FeatureEncoder):
 
     def roofline_terms(self, genes: np.ndarray) -> np.ndarray:
         return self._terms(genes)[1]
+
+
+def fbnet_encoder(
+    space: Any, input_shape: tuple[int, int, int], num_classes: int, roofline: Roofline
+) -> FBNetEncoder:
+    """The graph encoder of the `fbnet` space (registered in `_builtin`)."""
+    return FBNetEncoder(space, input_shape, num_classes, roofline)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwnas.proxies import _builtin  # noqa: F401  (registers the built-in proxies)
 from hwnas.proxies._base import Proxy, ProxyError, ProxyResult, Subject
 from hwnas.proxies._cache import ScoreCache
 from hwnas.proxies._data import (
@@ -17,6 +18,7 @@ from hwnas.proxies._ensemble import AccuracyEstimator
 from hwnas.proxies._evaluate import rank_correlations, read_labels
 from hwnas.proxies._registry import PROXIES, create_proxy, list_proxies
 from hwnas.proxies._score import resolve_proxies, score_architectures
+from hwnas.proxies._size import count_macs
 
 __all__ = [
     "PROXIES",
@@ -30,6 +32,7 @@ __all__ = [
     "ProxyResult",
     "ScoreCache",
     "Subject",
+    "count_macs",
     "create_proxy",
     "default_data",
     "list_proxies",

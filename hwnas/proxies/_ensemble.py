@@ -4,12 +4,18 @@ features, trained on a few labelled architectures; saved as text models and a ma
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwnas.core import Architecture, ConfigError, DataError
+from hwnas.core import (
+    Architecture,
+    ConfigError,
+    DataError,
+    ManifestFormat,
+    read_manifest,
+    write_manifest,
+)
 from hwnas.proxies._base import Proxy, ProxyResult
 from hwnas.proxies._cache import ScoreCache
 from hwnas.proxies._data import DataSource, resolve_data
@@ -23,6 +29,18 @@ if TYPE_CHECKING:
 FORMAT = "hwnas-proxy-ensemble"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+ENSEMBLE_FORMAT = ManifestFormat(
+    FORMAT,
+    (FORMAT_VERSION,),
+    DataError,
+    missing=f"{{path}} has no {MANIFEST}: pass the folder written by save()",
+    not_json="{file} is not valid JSON ({error})",
+    wrong_format="{path} is not an hwnas proxy ensemble (format {format!r})",
+    wrong_version=(
+        "{path} has format version {version}, this hwnas reads version {supported}: "
+        "retrain it with `hwnas proxies fit`"
+    ),
+)
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "regression",
     "learning_rate": 0.05,
@@ -236,8 +254,7 @@ class AccuracyEstimator:
             text = booster.model_to_string()
             (out / name).write_text(text)
             files.append({"file": name, "sha256": hashlib.sha256(text.encode()).hexdigest()})
-        manifest = self.manifest | {"models": files}
-        (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_manifest(out / MANIFEST, self.manifest | {"models": files})
         return out
 
     @classmethod
@@ -251,22 +268,7 @@ class AccuracyEstimator:
 
         from hwnas.proxies._registry import create_proxy
         path = Path(folder).expanduser()
-        manifest_path = path / MANIFEST
-        if not manifest_path.is_file():
-            raise DataError(f"{path} has no {MANIFEST}: pass the folder written by save()")
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except json.JSONDecodeError as error:
-            raise DataError(f"{manifest_path} is not valid JSON ({error})") from error
-        if manifest.get("format") != FORMAT:
-            raise DataError(
-                f"{path} is not an hwnas proxy ensemble (format {manifest.get('format')!r})"
-            )
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise DataError(
-                f"{path} has format version {manifest.get('format_version')}, this hwnas reads "
-                f"version {FORMAT_VERSION}: retrain it with `hwnas proxies fit`"
-            )
+        manifest = read_manifest(path / MANIFEST, ENSEMBLE_FORMAT, shown=path)
         saved_data = manifest["data"]["name"]
         if data is None and saved_data != "sklearn-digits":
             raise ConfigError(

@@ -1,4 +1,5 @@
-"""The registry of zero-cost proxies."""
+"""The registry of zero-cost proxies (the built-ins register in `_builtin`, which the
+package imports; third parties through the `hwnas.proxies` entry-point group)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,6 @@ from hwnas.core import Registry
 from hwnas.proxies._base import Proxy
 
 PROXIES: Registry[Proxy] = Registry("proxies", base=Proxy)
-
-
-def _load_builtins() -> None:
-    from hwnas.proxies import _forward, _gradient, _size  # noqa: F401  (register on import)
-
-
-PROXIES.add_builtin_loader(_load_builtins)
 
 
 def list_proxies(pattern: str = "*") -> list[str]:

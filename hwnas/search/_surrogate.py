@@ -14,14 +14,11 @@ import numpy as np
 
 from hwnas.core import Architecture
 
-# NAS-Bench-201 input-to-output paths, as edge indices (node 0 -> ... -> node 3).
-_NB201_PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))
-
 
 class FeatureCache:
-    """Numeric features of architectures, cached: the space's features, path features,
-    and the predictors' graph-aware encoding of the network as executed (unpruned) where
-    the space has one (`hwnas.predictors.feature_encoder`)."""
+    """Numeric features of architectures, cached: the space's features and graph features
+    (`SearchSpace.graph_features`), and the predictors' graph-aware encoding of the network
+    as executed (unpruned) where the space has one (`hwnas.predictors.feature_encoder`)."""
 
     def __init__(self, space: Any, extra: Any | None = None, device: str | None = None) -> None:
         self.space = space
@@ -32,25 +29,7 @@ class FeatureCache:
     def _compute(self, arch: Architecture) -> np.ndarray:
         features = self.space.features(arch)
         row = [features[k] for k in sorted(features)]
-        if self.space.name == "nb201":
-            genes = self.space.genes(arch)
-            live = self.space.live_edges(arch)
-            ops = self.space.ops
-            for path in _NB201_PATHS:
-                names = [ops[genes[e]] for e in path]
-                alive = all(live[e] for e in path)
-                row.append(float(alive))
-                row.append(float(alive) * sum(n == "nor_conv_3x3" for n in names))
-                row.append(float(alive) * sum(n == "nor_conv_1x1" for n in names))
-                row.append(float(alive) * sum(n == "avg_pool_3x3" for n in names))
-            # the executed graph: NAS-Bench-201 networks ran a `none` feeding a live node as
-            # a multiply-by-zero and an add, so latency follows the isomorphism key's terms
-            key = self.space.isomorphism_key(arch)
-            row.append(float(key.count("#")))
-            row.append(float(key.count("+")))
-            row.append(float(len(key)))
-            for op in ops[2:]:
-                row.append(float(key.count(op)))
+        row.extend(self.space.graph_features(arch))  # e.g. nb201's paths and executed terms
         if self.extra is not None:
             row.append(float(self.extra(arch)))
         return np.asarray(row, dtype=float)

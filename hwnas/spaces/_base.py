@@ -6,12 +6,14 @@ import itertools
 import math
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hwnas.core import Architecture, InvalidArchitectureError
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 
@@ -22,6 +24,42 @@ def as_rng(seed_or_rng: int | random.Random | None) -> random.Random:
     return random.Random(0 if seed_or_rng is None else seed_or_rng)
 
 
+@dataclass(frozen=True)
+class NetworkCost:
+    """Exact size and work of a network at batch 1."""
+
+    params: int  # trainable parameters
+    macs: int  # multiply-accumulates of convolutions and the classifier
+
+    @property
+    def flops(self) -> int:
+        """Floating-point operations of convolutions and the classifier (2 per MAC)."""
+        return 2 * self.macs
+
+    @property
+    def params_m(self) -> float:
+        return self.params / 1e6
+
+    @property
+    def mflops(self) -> float:
+        return self.flops / 1e6
+
+
+@dataclass(frozen=True)
+class LatencyBlock:
+    """One block a latency table measures: its key, input shape (C, H, W) and a builder
+    of the torch module (torch is imported only when `build` is called)."""
+
+    key: str
+    input_shape: tuple[int, int, int]
+    build: Callable[[], torch.nn.Module]
+
+
+def size_label(height: int, width: int) -> str:
+    """The size part of a block key: `32` for 32x32, `52x16` otherwise."""
+    return f"{height}" if height == width else f"{height}x{width}"
+
+
 class SearchSpace(ABC):
     """A space whose architectures are fixed-length vectors of categorical choices.
 
@@ -29,13 +67,27 @@ class SearchSpace(ABC):
     writes three methods: `_decode(string)` (string to genes, raising
     InvalidArchitectureError), `_encode(genes)` (genes to the canonical string) and
     `_build_torch(genes, input_shape, num_classes, **options)`. Sampling, mutation,
-    crossover, neighbours and enumeration are shared.
+    crossover, neighbours and enumeration are shared; register the class with
+    `@SPACES.register(name)` (or the `hwnas.spaces` entry-point group).
+
+    What the rest of hwnas asks a space for (each optional, with a default here):
+    `string_pattern` and `describe()` (LLM prompts and reply schemas), `graph_features`
+    (search surrogates), `onehot_graph_features` (predictors' feature encoders),
+    `latency_blocks` and `latency_sum` (latency tables), `isomorphism_key` and
+    `features`. A space with an exact cost model also defines
+    `cost(arch, input_shape=None, num_classes=None, prune=False) -> NetworkCost`
+    (size proxies, cost bands, and the shared space suite check it against the network).
     """
 
     name: str = ""
     gene_choices: tuple[tuple[str, ...], ...] = ()
     default_input_shape: tuple[int, int, int] = (3, 32, 32)
     default_num_classes: int = 10
+    # A regex every architecture string matches (constrained LLM decoding), or None.
+    string_pattern: str | None = None
+    # True when one-hot genes are all the graph features this space needs: predictors then
+    # use them when no graph encoder is registered for it (else they refuse, naming the fix).
+    onehot_graph_features: bool = False
 
     # --- what a space writes -------------------------------------------------------
     @abstractmethod
@@ -66,6 +118,38 @@ class SearchSpace(ABC):
             for index, choice in enumerate(choices):
                 out[f"g{position}_{choice}"] = float(gene == index)
         return out
+
+    def describe(self) -> str:
+        """A few sentences that teach a language model the architecture strings."""
+        choices = "; ".join(
+            f"gene {i}: {', '.join(options)}" for i, options in enumerate(self.gene_choices)
+        )
+        example = self.sample(1, seed=0)[0].string
+        return f"{self.name}: {len(self.gene_choices)} genes ({choices}). Example: {example}."
+
+    def graph_features(self, arch: Architecture | str) -> tuple[float, ...]:
+        """Numbers about the architecture's graph beyond `features` (paths, terms of the
+        executed graph) that search surrogates append; none by default."""
+        return ()
+
+    def latency_blocks(
+        self, input_shape: tuple[int, int, int], num_classes: int
+    ) -> dict[str, LatencyBlock] | None:
+        """Every block a latency table measures for this space's networks at one input
+        shape, by key; None when the space has no block decomposition."""
+        return None
+
+    def latency_sum(
+        self,
+        genes: np.ndarray,
+        block_ms: Callable[[str], float],
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        prune: bool = False,
+    ) -> np.ndarray | None:
+        """Each row's latency (N x genes int array) as the sum of its blocks' latencies,
+        `block_ms(key)`; None when the space has no block decomposition."""
+        return None
 
     # --- shared ---------------------------------------------------------------------
     @property

@@ -1,78 +1,36 @@
-"""NAS-Bench-201 cells: grammar, isomorphism classes, features and exact cost."""
+"""NAS-Bench-201 cells: isomorphism classes, features, exact cost, and what the space
+tells latency tables, predictors and LLM prompts (the grammar is in `_nb201_grammar`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from hwnas.core import Architecture, InvalidArchitectureError
-from hwnas.spaces._base import SearchSpace
+from hwnas.core import Architecture
+from hwnas.spaces._base import LatencyBlock, NetworkCost, SearchSpace
+from hwnas.spaces._nb201_grammar import (
+    CELLS_PER_STAGE,
+    CONV_KERNEL,
+    EDGES,
+    OPS,
+    STAGE_CHANNELS,
+    STRING_PATTERN,
+    decode_nb201,
+    encode_nb201,
+    live_edges,
+    stage_resolutions,
+)
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
-OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-# Edges in string order: node 1 <- 0; node 2 <- 0, 1; node 3 <- 0, 1, 2.
-EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
-CONV_KERNEL: dict[str, int] = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
-STAGE_CHANNELS: tuple[int, int, int] = (16, 32, 64)
-CELLS_PER_STAGE = 5
-EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+# Input-to-output paths of the cell, as edge indices (node 0 -> ... -> node 3).
+PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
+
 _ZERO = "#"  # a zero term in an isomorphism key
 _INPUT = "0"  # the cell input; these two symbols fix the sort order NAS-Bench-201 used
-
-
-def _fail(string: str, position: int, message: str) -> InvalidArchitectureError:
-    return InvalidArchitectureError(
-        f"malformed nb201 architecture at character {position} (0-based): {message} "
-        f"(expected like {EXAMPLE})"
-    )
-
-
-def decode_nb201(string: str) -> tuple[int, ...]:
-    """Genes (op index per edge, in EDGES order) of a NAS-Bench-201 string."""
-    if not string:
-        raise _fail(string, 0, "empty string")
-    groups = string.split("+")
-    if len(groups) != 3:
-        raise _fail(string, 0, f"{len(groups)} nodes separated by '+', need 3")
-    genes: list[int] = []
-    offset = 0
-    for node, group in enumerate(groups, start=1):
-        if len(group) < 2 or not group.startswith("|") or not group.endswith("|"):
-            raise _fail(string, offset, f"node {node} {group!r} must be written |op~i|...|")
-        tokens = group[1:-1].split("|")
-        if len(tokens) != node:
-            raise _fail(string, offset, f"node {node} has {len(tokens)} inputs, needs {node}")
-        token_offset = offset + 1
-        for expected_input, token in enumerate(tokens):
-            op, sep, source = token.partition("~")
-            if not sep:
-                raise _fail(string, token_offset, f"token {token!r} lacks '~input'")
-            if op not in OPS:
-                raise _fail(
-                    string, token_offset, f"unknown op {op!r} in token {token!r}; ops: {', '.join(OPS)}"
-                )
-            if source != str(expected_input):
-                raise _fail(
-                    string, token_offset + len(op) + 1,
-                    f"token {token!r} reads node {source!r}, must read node {expected_input}",
-                )
-            genes.append(OPS.index(op))
-            token_offset += len(token) + 1
-        offset += len(group) + 1
-    return tuple(genes)
-
-
-def encode_nb201(genes: Sequence[int]) -> str:
-    """The standard NAS-Bench-201 string of a gene vector."""
-    ops = [OPS[g] for g in genes]
-    node1 = f"|{ops[0]}~0|"
-    node2 = f"|{ops[1]}~0|{ops[2]}~1|"
-    node3 = f"|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|"
-    return f"{node1}+{node2}+{node3}"
 
 
 @lru_cache(maxsize=65536)
@@ -102,60 +60,6 @@ def isomorphism_key_of_genes(genes: tuple[int, ...]) -> str:
                 terms.append(f"({value})@{op}")
         nodes.append("+".join(sorted(terms)))
     return nodes[3]
-
-
-def live_edges(genes: Sequence[int]) -> tuple[bool, ...]:
-    """For each edge, whether dropping it would change the cell's output.
-
-    A node fed only by zeros is zero; skip and pooling of zero are zero, but a
-    ReLU-Conv-BN of zero is BatchNorm's shift, a per-channel constant, so a conv edge
-    carries a value even from a zero node. An edge is live when it carries a value and
-    its target reaches the output. Pruning exactly the other edges keeps the function.
-    """
-    ops = [OPS[g] for g in genes]
-    carries = [False] * len(EDGES)
-    nonzero = [True, False, False, False]
-    for index, ((source, target), op) in enumerate(zip(EDGES, ops, strict=True)):
-        carries[index] = op != "none" and (nonzero[source] or op in CONV_KERNEL)
-        nonzero[target] = nonzero[target] or carries[index]
-    reaches = [False, False, False, True]
-    for index in reversed(range(len(EDGES))):
-        source, target = EDGES[index]
-        if carries[index] and reaches[target]:
-            reaches[source] = True
-    return tuple(carries[i] and reaches[t] for i, (_, t) in enumerate(EDGES))
-
-
-@dataclass(frozen=True)
-class NetworkCost:
-    """Exact size and work of a network at batch 1."""
-
-    params: int  # trainable parameters
-    macs: int  # multiply-accumulates of convolutions and the classifier
-
-    @property
-    def flops(self) -> int:
-        """Floating-point operations of convolutions and the classifier (2 per MAC)."""
-        return 2 * self.macs
-
-    @property
-    def params_m(self) -> float:
-        return self.params / 1e6
-
-    @property
-    def mflops(self) -> float:
-        return self.flops / 1e6
-
-
-def stage_resolutions(input_shape: tuple[int, int, int]) -> tuple[tuple[int, int], ...]:
-    """Feature-map (height, width) of the three stages; sizes must be divisible by 4."""
-    _, height, width = input_shape
-    if height % 4 or width % 4:
-        raise InvalidArchitectureError(
-            f"nb201 networks halve the input twice: height and width must be divisible by 4, "
-            f"got {height}x{width} (zero-pad the input, e.g. 85x85 -> 88x88)"
-        )
-    return ((height, width), (height // 2, width // 2), (height // 4, width // 4))
 
 
 def network_cost(
@@ -194,6 +98,7 @@ class NasBench201Space(SearchSpace):
     gene_choices = tuple(OPS for _ in EDGES)
     default_input_shape = (3, 32, 32)
     default_num_classes = 10
+    string_pattern = STRING_PATTERN
     ops = OPS
     edges = EDGES
 
@@ -247,6 +152,55 @@ class NasBench201Space(SearchSpace):
         out["params_m"] = cost.params_m
         out["mflops"] = cost.mflops
         return out
+
+    def describe(self) -> str:
+        example = self.sample(1, seed=0)[0].string
+        return (
+            "NAS-Bench-201 cell: 4 nodes; node 0 is the cell input, node 3 its output. Each of "
+            "the 6 edges j<-i carries one operation from: " + ", ".join(OPS) + ". The string "
+            "lists node 1 (edge 1<-0), then node 2 (edges 2<-0, 2<-1), then node 3 (edges 3<-0, "
+            "3<-1, 3<-2), as |op~i| tokens with nodes joined by +. Example: " + example + ". "
+            "none removes an edge; a cell whose output is cut off from the input is useless."
+        )
+
+    def graph_features(self, arch: Architecture | str) -> tuple[float, ...]:
+        """Per input-to-output path: alive, and its 3x3 / 1x1 / pool counts; then the
+        executed graph's zero terms, adds, key length and per-op counts (NAS-Bench-201
+        networks ran a `none` feeding a live node as a multiply-by-zero and an add, so
+        latency follows the isomorphism key's terms)."""
+        genes = self.genes(arch)
+        live = live_edges(genes)
+        row: list[float] = []
+        for path in PATHS:
+            names = [OPS[genes[e]] for e in path]
+            alive = float(all(live[e] for e in path))
+            row.append(alive)
+            row.append(alive * sum(n == "nor_conv_3x3" for n in names))
+            row.append(alive * sum(n == "nor_conv_1x1" for n in names))
+            row.append(alive * sum(n == "avg_pool_3x3" for n in names))
+        key = isomorphism_key_of_genes(genes)
+        row += [float(key.count("#")), float(key.count("+")), float(len(key))]
+        row += [float(key.count(op)) for op in OPS[2:]]
+        return tuple(row)
+
+    def latency_blocks(
+        self, input_shape: tuple[int, int, int], num_classes: int
+    ) -> dict[str, LatencyBlock]:
+        from hwnas.spaces._nb201_blocks import nb201_blocks
+
+        return nb201_blocks(input_shape, num_classes)
+
+    def latency_sum(
+        self,
+        genes: np.ndarray,
+        block_ms: Callable[[str], float],
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        prune: bool = False,
+    ) -> np.ndarray:
+        from hwnas.spaces._nb201_blocks import nb201_latency_sum
+
+        return nb201_latency_sum(genes, block_ms, input_shape, num_classes, prune)
 
 
 @lru_cache(maxsize=1)

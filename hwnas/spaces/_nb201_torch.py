@@ -1,11 +1,12 @@
-"""The NAS-Bench-201 network in torch: stem, 3 stages of 5 cells, residual reductions."""
+"""The NAS-Bench-201 network in torch: stem, 3 stages of 5 cells, residual reductions;
+and the stem, add and head on their own, as latency-table blocks."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from hwnas.spaces._nb201 import (
+from hwnas.spaces._nb201_grammar import (
     CELLS_PER_STAGE,
     CONV_KERNEL,
     EDGES,
@@ -116,3 +117,28 @@ class NasBench201Network(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.lastact(self.cells(self.stem(x)))
         return self.classifier(torch.flatten(self.global_pooling(out), 1))
+
+
+def stem(in_channels: int, channels: int) -> nn.Module:
+    """The network's stem alone (a latency-table block)."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
+    )
+
+
+def head(channels: int, num_classes: int) -> nn.Module:
+    """The last BN-ReLU, global pooling and classifier alone (a latency-table block)."""
+    return nn.Sequential(
+        nn.BatchNorm2d(channels),
+        nn.ReLU(inplace=False),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(1),
+        nn.Linear(channels, num_classes),
+    )
+
+
+class AddTwo(nn.Module):
+    """x + x: the cost of one add of a cell's sum (a latency-table block)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + x

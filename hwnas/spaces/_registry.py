@@ -1,4 +1,5 @@
-"""The registry of search spaces."""
+"""The registry of search spaces (the built-ins register in `_builtin`, which the package
+imports; third-party spaces arrive through the `hwnas.spaces` entry-point group)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,6 @@ from hwnas.core import Registry
 from hwnas.spaces._base import SearchSpace
 
 SPACES: Registry[SearchSpace] = Registry("spaces", base=SearchSpace)
-
-
-def _load_builtins() -> None:
-    from hwnas.spaces import _builtin  # noqa: F401  (registers on import)
-
-
-SPACES.add_builtin_loader(_load_builtins)
 
 
 def list_spaces(pattern: str = "*") -> list[str]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from proxy_helpers import ArrayData, TinyNet
+from proxy_helpers import ArrayData
 from torch import nn
+
+from hwnas.testing import tiny_network
 
 
 @pytest.fixture(autouse=True, scope="package")
@@ -20,7 +22,7 @@ def one_torch_thread():
 @pytest.fixture
 def tiny_net() -> nn.Module:
     torch.manual_seed(0)
-    return TinyNet()
+    return tiny_network()
 
 
 @pytest.fixture

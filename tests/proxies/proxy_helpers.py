@@ -1,29 +1,10 @@
-"""Tiny networks and data sources shared by the proxy tests."""
+"""Data sources shared by the proxy tests (the tiny network is `hwnas.testing.tiny_network`)."""
 
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torch import nn
 
 from hwnas.proxies import DataSource
-
-
-class TinyNet(nn.Module):
-    """Conv-BN-ReLU, conv-BN-ReLU, global pool, linear: fast enough for every proxy."""
-
-    def __init__(self, num_classes: int = 10, width: int = 8) -> None:
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.Conv2d(width, width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
-            nn.ReLU(),
-        )
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(width, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
 
 
 class ArrayData(DataSource):

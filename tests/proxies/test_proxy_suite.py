@@ -1,19 +1,15 @@
-"""The shared proxy suite: every registered proxy, on a tiny module and an nb201 cell."""
+"""Every registered proxy through the shared suite (`hwnas.testing`), on a tiny module and
+an nb201 cell."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
-import torch
 
-from hwnas.proxies import ProxyResult, create_proxy, list_proxies
+from hwnas.proxies import create_proxy, list_proxies
+from hwnas.testing import CHEAP_NB201_ARCH, check_proxy_on_architecture, check_proxy_on_module
 
 ALL = list_proxies()
-CHEAP_ARCH = (
-    "|avg_pool_3x3~0|+"
-    "|skip_connect~0|nor_conv_1x1~1|+|none~0|skip_connect~1|avg_pool_3x3~2|"
-)
+CHEAP_ARCH = CHEAP_NB201_ARCH
 
 
 def test_registry_holds_the_issue_proxies() -> None:
@@ -24,27 +20,16 @@ def test_registry_holds_the_issue_proxies() -> None:
 
 @pytest.mark.parametrize("name", ALL)
 def test_proxy_on_module_is_finite_timed_and_deterministic(name: str, tiny_net) -> None:
-    proxy = create_proxy(name, batch_size=8)
-    before = {k: v.clone() for k, v in tiny_net.state_dict().items()}
-    first = proxy.score(tiny_net, seed=3)
-    second = proxy.score(tiny_net, seed=3)
-    assert isinstance(first, ProxyResult)
-    assert first.proxy == name and first.seconds >= 0 and math.isfinite(first.value)
-    assert first.value == second.value
-    for key, value in tiny_net.state_dict().items():  # the caller's module is left alone
-        assert torch.equal(value, before[key]), key
-    assert (first.data.startswith("sklearn-digits")) == proxy.uses_images
+    check_proxy_on_module(create_proxy(name, batch_size=8), tiny_net)
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_proxy_on_nb201_architecture_is_deterministic_per_seed(name: str) -> None:
-    proxy = create_proxy(name, batch_size=4)
-    result = proxy.score(CHEAP_ARCH, seed=0, space="nb201")
-    again = proxy.score(CHEAP_ARCH, seed=0, space="nb201")
-    assert result.value == again.value
-    assert result.arch_id is not None and len(result.arch_id) == 16
-    if name not in ("params", "flops"):  # another seed: other weights or another batch
-        assert proxy.score(CHEAP_ARCH, seed=1, space="nb201").value != result.value
+    # params and flops read neither weights nor inputs: another seed cannot change them
+    check_proxy_on_architecture(
+        create_proxy(name, batch_size=4), CHEAP_ARCH, "nb201",
+        seed_sensitive=name not in ("params", "flops"),
+    )
 
 
 def test_unknown_proxy_lists_known_ones() -> None:

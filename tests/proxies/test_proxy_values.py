@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pytest
 import torch
-from proxy_helpers import ArrayData, TinyNet
+from proxy_helpers import ArrayData
 from torch import nn
 
 from hwnas.proxies import create_proxy
 from hwnas.spaces import create_space
+from hwnas.testing import tiny_network
 
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 ALL_SKIP = (
@@ -69,7 +70,7 @@ def test_jacob_cov_of_a_linear_network_by_hand() -> None:
     value = create_proxy("jacob_cov", batch_size=batch).score(net).value
     expected = -((batch - 1) * (math.log(k) + 1 / k) + math.log(batch + k) + 1 / (batch + k))
     assert value == pytest.approx(expected, rel=1e-4)
-    nonlinear = create_proxy("jacob_cov", batch_size=batch).score(TinyNet()).value
+    nonlinear = create_proxy("jacob_cov", batch_size=batch).score(tiny_network()).value
     assert nonlinear > value
 
 
@@ -161,7 +162,7 @@ def test_naswot_lowest_when_every_image_gives_the_same_codes() -> None:
 
     naswot = create_proxy("naswot", batch_size=8)
     assert naswot.score(Constant()).value == float("-inf")
-    assert math.isfinite(naswot.score(TinyNet()).value)
+    assert math.isfinite(naswot.score(tiny_network()).value)
 
 
 def test_meco_is_zero_when_all_channels_are_copies() -> None:
@@ -172,7 +173,7 @@ def test_meco_is_zero_when_all_channels_are_copies() -> None:
     copies(torch.zeros(1, 3, 32, 32))  # materialise the lazy layer
     assert create_proxy("meco").score(copies).value == pytest.approx(0.0, abs=1e-6)
     torch.manual_seed(0)
-    assert create_proxy("meco").score(TinyNet()).value > 0.01
+    assert create_proxy("meco").score(tiny_network()).value > 0.01
 
 
 def test_zen_grows_with_convolutions() -> None:

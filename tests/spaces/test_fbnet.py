@@ -6,7 +6,7 @@ import pytest
 
 from hwnas.core import Architecture, InvalidArchitectureError
 from hwnas.spaces import FBNetSpace, create_space, list_spaces
-from hwnas.spaces._fbnet import BLOCKS
+from hwnas.spaces._fbnet_grammar import BLOCKS
 
 ALL_K3E6 = "-".join(["k3_e6"] * 22)
 
@@ -60,9 +60,9 @@ def test_layout_matches_hw_nas_bench():
 def test_exact_cost_equals_the_torch_parameter_count(fbnet):
     for arch in fbnet.sample(3, seed=11) + [Architecture("fbnet", ALL_K3E6)]:
         model = fbnet.to_torch(arch)
-        params, macs = fbnet.cost(arch)
-        assert params == sum(p.numel() for p in model.parameters())
-        assert macs > 0
+        cost = fbnet.cost(arch)
+        assert cost.params == sum(p.numel() for p in model.parameters())
+        assert cost.macs > 0 and cost.flops == 2 * cost.macs
 
 
 def test_block_keys_leave_out_identity_skips(fbnet):

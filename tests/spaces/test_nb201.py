@@ -8,6 +8,7 @@ import torch
 
 from hwnas.core import Architecture, InvalidArchitectureError
 from hwnas.spaces import NasBench201Space, create_space, list_spaces
+from hwnas.spaces._nb201_grammar import live_edges, nb201_live_edges
 
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 SHAPES = [((3, 32, 32), 100), ((1, 52, 16), 18), ((1, 88, 88), 1)]
@@ -157,6 +158,14 @@ def test_to_torch_runs_all_three_input_shapes(nb201) -> None:
         model = nb201.to_torch(GOOD, shape, classes)
         with torch.no_grad():
             assert model.eval()(torch.randn(2, *shape)).shape == (2, classes)
+
+
+def test_vectorised_live_edges_match_the_space_on_all_15625_cells() -> None:
+    import numpy as np
+
+    genes = np.array(list(itertools.product(range(5), repeat=6)))
+    expected = np.array([live_edges(tuple(g)) for g in genes])
+    assert np.array_equal(nb201_live_edges(genes), expected)
 
 
 def _pruned_with_same_weights(nb201, arch, full):
