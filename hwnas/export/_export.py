@@ -42,6 +42,7 @@ from hwnas.export._weights import (
     pruned_key_mapping,
     read_state_dict,
 )
+from hwnas.pareto import parse_objectives
 
 UNTRAINED_SEED = 0
 
@@ -197,8 +198,6 @@ def run_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     objectives = find("objectives")
     if isinstance(objectives, str):
         try:
-            from hwnas.search import parse_objectives
-
             names = tuple(spec.name for spec in parse_objectives(objectives))
         except Exception:  # noqa: BLE001  (an unreadable spec: infer from the candidates)
             names = None

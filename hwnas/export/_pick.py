@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from hwnas.core import Candidate, ConfigError, HwnasError
+from hwnas.pareto import minimisation_matrix, non_dominated_mask, normalise
 
 PICK_RULES = ("knee", "fastest", "most-accurate")
 _ACCURACY_WORDS = ("accuracy", "acc", "top1", "top5", "score", "error", "err", "miou", "map")
@@ -71,22 +72,8 @@ def usable_candidates(
     return out, names
 
 
-def minimisation_matrix(candidates: Sequence[Candidate], names: Sequence[str]) -> np.ndarray:
-    """Objective values as rows, maximised objectives negated (lower is better everywhere)."""
-    rows = []
-    for candidate in candidates:
-        row = []
-        for name in names:
-            value = candidate.objectives[name]
-            row.append(value.value if value.minimize else -value.value)
-        rows.append(row)
-    return np.asarray(rows, dtype=float).reshape(len(candidates), len(names))
-
-
 def front(candidates: Sequence[Candidate], names: Sequence[str]) -> list[Candidate]:
     """The non-dominated candidates (every objective read with its direction)."""
-    from hwnas.search import non_dominated_mask
-
     if not candidates:
         return []
     mask = non_dominated_mask(minimisation_matrix(candidates, names))
@@ -100,9 +87,7 @@ def knee_distances(points: np.ndarray) -> np.ndarray:
     """
     points = np.asarray(points, dtype=float)
     n, m = points.shape
-    ideal, nadir = points.min(axis=0), points.max(axis=0)
-    span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
-    scaled = (points - ideal) / span
+    scaled = normalise(points)  # the front's own ideal -> 0, nadir -> 1
     extremes = scaled[[int(np.argmin(points[:, j])) for j in range(m)]]
     normal = np.ones(m)
     if n > m - 1 and np.linalg.matrix_rank(extremes) == m:
@@ -116,9 +101,7 @@ def knee_distances(points: np.ndarray) -> np.ndarray:
 
 
 def _closest_to_ideal(points: np.ndarray) -> np.ndarray:
-    ideal, nadir = points.min(axis=0), points.max(axis=0)
-    span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
-    return np.linalg.norm((points - ideal) / span, axis=1)
+    return np.linalg.norm(normalise(points), axis=1)
 
 
 def _best_index(scores: np.ndarray, points: np.ndarray, candidates: Sequence[Candidate]) -> int:

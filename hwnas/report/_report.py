@@ -13,6 +13,13 @@ from typing import Any
 import numpy as np
 
 from hwnas.core import RunStoreError
+from hwnas.pareto import (
+    assess_front,
+    minimisation_matrix,
+    non_dominated_mask,
+    objective_signs,
+    parse_objectives,
+)
 
 _BAND_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                  "#7f7f7f", "#bcbd22", "#17becf")
@@ -22,8 +29,6 @@ class RunView:
     """What a report needs from a run store, gathered once."""
 
     def __init__(self, store: Any) -> None:
-        from hwnas.search import parse_objectives
-
         if "search" not in store.config:
             raise RunStoreError(f"run {store.run_id} is not a search run; nothing to report")
         self.run_id = store.run_id
@@ -44,28 +49,30 @@ class RunView:
         self.started: dict[str, Any] = started[0] if started else {}
         self.notes = [e["data"].get("message", "") for e in self.events if e["kind"] == "note"]
         self.llm_calls = _llm_calls(store.path, self.run_id)
-        self.signs = np.array([1.0 if o.minimize else -1.0 for o in self.objectives])
+        self.signs = objective_signs([o.minimize for o in self.objectives])
 
     def vector(self, candidate: Any) -> np.ndarray:
-        return np.array([candidate.value(o.name) for o in self.objectives]) * self.signs
+        return self.matrix([candidate])[0]
+
+    def matrix(self, candidates: list[Any]) -> np.ndarray:
+        """Minimisation vectors of `candidates` (maximised objectives negated), as rows."""
+        return minimisation_matrix(candidates, [o.name for o in self.objectives],
+                                   [o.minimize for o in self.objectives])
 
     def front(self, band: int | None = None) -> list[tuple[Any, dict[str, Any]]]:
-        from hwnas.search import non_dominated_mask
-
         rows = [r for r in self.final if band is None or r[0].band == band]
         if not rows:
             return []
-        mask = non_dominated_mask(np.array([self.vector(c) for c, _ in rows]))
+        mask = non_dominated_mask(self.matrix([c for c, _ in rows]))
         front = [r for r, keep in zip(rows, mask, strict=True) if keep]
         return sorted(front, key=lambda r: tuple(self.vector(r[0])))
 
     def quality(self) -> dict[str, Any]:
-        """HV (and HV ratio, IGD, recall when the true front is known), recomputed from the store."""
-        from hwnas.search import compute_true_front, hypervolume, non_dominated_mask, normalise
-        from hwnas.search._pareto import REFERENCE_POINT
+        """HV (and HV ratio, IGD, recall when the true front is known), from the store."""
+        from hwnas.search import compute_true_front
         from hwnas.spaces import create_space
 
-        points = np.array([self.vector(c) for c, _ in self.final]).reshape(-1, len(self.objectives))
+        points = self.matrix([c for c, _ in self.final])
         out: dict[str, Any] = {"evaluated": len(self.all), "final": len(self.final),
                                "failed": self.failed}
         if not len(points):
@@ -73,16 +80,16 @@ class RunView:
         true_front = None
         if all(o.final_source.kind == "table" for o in self.objectives):
             true_front = compute_true_front(self.config["space"], self.objectives)
+        keys = None
         if true_front is not None:
             space = create_space(self.config["space"])
             keys = {space.isomorphism_key(c.architecture) for c, _ in self.all}
-            out.update(true_front.quality(points, keys).to_dict())
+        hv, quality = assess_front(points, true_front, keys)
+        if quality is not None:
+            out.update(quality.to_dict())
             out["normalisation"] = "true front ideal/nadir, reference point 1.1"
         else:
-            front = points[non_dominated_mask(points)]
-            reference = np.full(points.shape[1], REFERENCE_POINT)
-            out["hv"] = hypervolume(normalise(front, points.min(axis=0), points.max(axis=0)),
-                                    reference)
+            out["hv"] = hv
             out["normalisation"] = "the run's own ideal/nadir, reference point 1.1 (no true front)"
         return out
 
@@ -113,7 +120,8 @@ def _llm_calls(path: Path, run_id: str) -> list[Any]:
 def _axes(view: RunView) -> tuple[int, int]:
     """(x, y) objective indices: a latency/energy-like objective on x when there is one."""
     names = [o.name.lower() for o in view.objectives]
-    x = next((i for i, n in enumerate(names) if any(w in n for w in ("latency", "energy", "ms"))), 1)
+    x = next((i for i, n in enumerate(names)
+              if any(w in n for w in ("latency", "energy", "ms"))), 1)
     y = next(i for i in range(len(names)) if i != x)
     return x, y
 
@@ -213,7 +221,8 @@ th{background:#f2f2f2}img{max-width:100%;margin:0.3em}.note{color:#8a5a00}
 code{background:#f4f4f4;padding:0 3px}.grid{display:flex;flex-wrap:wrap}"""
 
 
-def write_report(run: str | Path, out: str | Path | None = None, root: str | Path | None = None) -> Path:
+def write_report(run: str | Path, out: str | Path | None = None,
+                 root: str | Path | None = None) -> Path:
     """Write plots, front.csv and report.html for a run; the HTML page's path."""
     from hwnas.runs import RunStore
 
@@ -278,8 +287,8 @@ def _render_html(view: RunView, quality: dict[str, Any], overall: Path, band_plo
         band = "cross-band (distilled)" if version["band"] is None else f"band {version['band']}"
         rules = [[h.get("rule", ""), h.get("evidence", ""), h.get("bands", "")]
                  for h in content.get("heuristics", [])]
-        parts.append(f"<h3>Round {version['round']}, {band} <small>({html.escape(str(content.get('source')))})"
-                     "</small></h3>")
+        source = html.escape(str(content.get("source")))
+        parts.append(f"<h3>Round {version['round']}, {band} <small>({source})</small></h3>")
         parts.append(_table(["heuristic", "evidence", "bands"], rules) if rules else
                      "<p>(no heuristic yet)</p>")
     parts.append("<h2>LLM usage</h2>")

@@ -2,10 +2,31 @@
 
 Entry points: `run_search(SearchConfig(...), out_dir)` and `resume_search(run, out_dir)`.
 Importing this package is cheap; pymoo, LightGBM and the LLM layer load when used.
+The Pareto math (fronts, HV/IGD, objective specs) lives in `hwnas.pareto`; the names
+this package has always exported are re-exported here.
 """
 
 from __future__ import annotations
 
+from hwnas.pareto import (
+    REFERENCE_POINT,
+    FrontQuality,
+    ObjectiveSpec,
+    ParetoArchive,
+    SourceSpec,
+    TrueFront,
+    crowding_distance,
+    format_objectives,
+    hypervolume,
+    hypervolume_improvement,
+    igd,
+    non_dominated_mask,
+    non_dominated_ranks,
+    normalise,
+    parse_objectives,
+)
+from hwnas.search import _builtin  # noqa: F401  (registers the built-in strategies)
+from hwnas.search._context import SearchContext
 from hwnas.search._executor import (
     EXECUTORS,
     Executor,
@@ -14,35 +35,7 @@ from hwnas.search._executor import (
     create_executor,
     list_executors,
 )
-from hwnas.search._harness import (
-    Evaluation,
-    SearchConfig,
-    SearchContext,
-    SearchResult,
-    compute_true_front,
-    front_quality,
-    resume_search,
-    run_search,
-)
-from hwnas.search._objectives import (
-    ObjectiveSpec,
-    SourceSpec,
-    format_objectives,
-    parse_objectives,
-)
-from hwnas.search._pareto import (
-    REFERENCE_POINT,
-    FrontQuality,
-    ParetoArchive,
-    TrueFront,
-    crowding_distance,
-    hypervolume,
-    hypervolume_improvement,
-    igd,
-    non_dominated_mask,
-    non_dominated_ranks,
-    normalise,
-)
+from hwnas.search._harness import resume_search, run_search
 from hwnas.search._partition import (
     BAND_FEATURES,
     BandFeature,
@@ -51,6 +44,8 @@ from hwnas.search._partition import (
     reference_architectures,
 )
 from hwnas.search._presets import PRESETS, preset_config
+from hwnas.search._records import Evaluation, SearchConfig
+from hwnas.search._result import SearchResult, front_quality
 from hwnas.search._sources import (
     SOURCES,
     ObjectiveSource,
@@ -66,6 +61,7 @@ from hwnas.search._strategy import (
     create_strategy,
     list_strategies,
 )
+from hwnas.search._truefront import compute_true_front
 
 __all__ = [
     "BAND_FEATURES",

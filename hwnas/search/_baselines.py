@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from hwnas.search._harness import Evaluation, SearchContext
-from hwnas.search._pareto import crowding_distance, non_dominated_ranks
+from hwnas.pareto import crowding_distance, non_dominated_ranks
+from hwnas.search._context import SearchContext
+from hwnas.search._records import Evaluation
 from hwnas.search._strategy import STRATEGIES, Proposal, Strategy
 
 _PENALTY = 1e9  # objective value given to a failed evaluation inside NSGA-II
@@ -52,7 +53,8 @@ class RegularizedEvolution(Strategy):
 
     name = "evolution"
 
-    def __init__(self, population: int = 20, sample: int = 5, edits: int = 1, **options: Any) -> None:
+    def __init__(self, population: int = 20, sample: int = 5, edits: int = 1,
+                 **options: Any) -> None:
         super().__init__(population=population, sample=sample, edits=edits, **options)
         self.population_size = int(population)
         self.sample_size = int(sample)

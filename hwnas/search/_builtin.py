@@ -1,4 +1,4 @@
-"""Imports the built-in strategies so they register."""
+"""Imports the built-in strategies so they register (`hwnas.search` imports this module)."""
 
 from __future__ import annotations
 

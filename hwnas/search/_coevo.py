@@ -25,53 +25,22 @@ the run record and the screen say so.
 from __future__ import annotations
 
 import math
-import zlib
 from typing import Any
 
 import numpy as np
 
-from hwnas.search._harness import Evaluation, SearchContext
-from hwnas.search._knowledge import (
-    DataHeuristic,
-    derive_heuristics,
-    knowledge_record,
-    sampling_weights,
-)
-from hwnas.search._pareto import (
-    crowding_distance,
-    hypervolume_improvement,
-    non_dominated_mask,
-    non_dominated_ranks,
-)
+from hwnas.core import HwnasError
+from hwnas.pareto import crowding_distance, non_dominated_ranks, split_evenly
+from hwnas.search._coevo_knowledge import CoevoKnowledge
+from hwnas.search._coevo_screen import SurrogateScreen
+from hwnas.search._context import SearchContext
+from hwnas.search._knowledge import sampling_weights
+from hwnas.search._records import Evaluation
 from hwnas.search._strategy import STRATEGIES, Proposal, Strategy
-from hwnas.search._surrogate import EnsembleSurrogate, FeatureCache
+from hwnas.search._surrogate import FeatureCache
 
 NO_LLM_NOTE = ("coevo: no LLM configured; proposals come from the evolutionary operator only "
                "(pass --llm local for the embedded model)")
-
-
-def spread(total: int, parts: int) -> list[int]:
-    share, extra = divmod(max(0, total), parts)
-    return [share + (1 if i < extra else 0) for i in range(parts)]
-
-
-def hvi_2d_many(front: np.ndarray, points: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Hypervolume improvement of each point over a 2-objective front (vectorised)."""
-    if len(points) == 0:
-        return np.zeros(0)
-    front = front[np.all(front < reference, axis=1)] if len(front) else front.reshape(0, 2)
-    if len(front):
-        front = front[non_dominated_mask(front)]
-        front = front[np.lexsort((front[:, 1], front[:, 0]))]
-    # staircase: segment i spans [x_i, x_{i+1}) at level y_{i-1} (the front's best y so far)
-    xs = np.concatenate([[-np.inf], front[:, 0], [reference[0]]])
-    levels = np.concatenate([[reference[1]], np.minimum(front[:, 1], reference[1])])
-    levels = np.minimum.accumulate(levels)
-    left = np.maximum(xs[:-1][None, :], points[:, :1])
-    right = np.minimum(xs[1:][None, :], reference[0])
-    width = np.clip(right - left, 0, None)
-    height = np.clip(levels[None, :] - points[:, 1:2], 0, None)
-    return (width * height).sum(axis=1)
 
 
 @STRATEGIES.register("coevo")
@@ -107,7 +76,6 @@ class CoEvolution(Strategy):
         self.kappa_decay = bool(kappa_decay)
         self.guaranteed = float(guaranteed)
         self.log_scale = bool(log_scale)
-        self._log_columns: np.ndarray | None = None
         self.reference = float(reference)
         self.pool_random = int(pool_random)
         self.init_fraction = float(init_fraction)
@@ -122,12 +90,14 @@ class CoEvolution(Strategy):
         self.round = 0
         self._task: tuple[str, int | None] = ("init", 0)
         self._cursor = 0
-        self._surrogate: EnsembleSurrogate | None = None
-        self._trained_on = -1
-        self.heuristics: dict[int, list[Any]] = {}
-        self.data_heuristics: dict[int, list[DataHeuristic]] = {}
-        self._kb_done: set[tuple[int | None, int]] = set()
-        self.llm_stats = {"proposed": 0, "accepted_into_pool": 0, "selected": 0}
+        self.knowledge = CoevoKnowledge(self.llm_proposals)
+        self.screen: SurrogateScreen | None = None  # built at start (it needs the space)
+        self._kb_done: set[tuple[int | str | None, int]] = set()
+
+    @property
+    def llm_stats(self) -> dict[str, int]:
+        """LLM proposals: proposed, accepted into a pool, selected by the screen."""
+        return self.knowledge.stats
 
     # --- set-up -----------------------------------------------------------------------
     def start(self, context: SearchContext) -> None:
@@ -135,8 +105,8 @@ class CoEvolution(Strategy):
         budget = context.budget
         self.distill_budget = int(round(self.distill_fraction * budget)) if bands > 1 else 0
         band_total = budget - self.distill_budget
-        even = spread(band_total, bands)
-        self.floor = spread(int(round(self.guaranteed * band_total)), bands)
+        even = split_evenly(band_total, bands)
+        self.floor = split_evenly(int(round(self.guaranteed * band_total)), bands)
         self.flexible = band_total - sum(self.floor)
         self.share = list(self.floor)  # grows with each band's part of the front
         self.init = [min(s, max(2, int(round(self.init_fraction * s)))) for s in even]
@@ -145,17 +115,21 @@ class CoEvolution(Strategy):
         self.distill_spent = 0
         steps = max(1, band_total - sum(self.init))
         rounds = max(1, math.ceil(steps / (bands * self.step)))
-        self.distill_step = max(1, math.ceil(self.distill_budget / rounds)) if self.distill_budget else 0
-        self.features = FeatureCache(context.space, context.band_feature, context.config.device)
+        self.distill_step = (max(1, math.ceil(self.distill_budget / rounds))
+                             if self.distill_budget else 0)
+        features = FeatureCache(context.space, context.band_feature, context.config.device)
         # each objective is modelled on the network that produced its values
-        self._views = [chain[-1].executed for chain in context.sources]
-        self.llm = context.llm
+        views = [chain[-1].executed for chain in context.sources]
+        self.screen = SurrogateScreen(features, views, self.members, self.kappa, self.kappa_decay,
+                                      self.believer, self.log_scale, self.reference)
+        self.llm = self.knowledge.llm = context.llm
         if self.llm is None:
             context.log_event_once("note", "coevo:no-llm", {"message": NO_LLM_NOTE})
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
-        out["proposal_step"] = "llm + evolutionary operator" if self.llm else "evolutionary operator (no LLM)"
+        out["proposal_step"] = ("llm + evolutionary operator" if self.llm
+                                else "evolutionary operator (no LLM)")
         return out
 
     # --- the schedule ---------------------------------------------------------------------
@@ -212,7 +186,7 @@ class CoEvolution(Strategy):
             elif kind in ("init", "band") and band is not None:
                 self.spent[band] += 1
             if evaluation.proposal.origin.startswith("llm"):
-                self.llm_stats["selected"] += 1
+                self.knowledge.stats["selected"] += 1
 
     # --- proposal sources -----------------------------------------------------------------
     def _random_in_band(self, context: SearchContext, band: int, count: int) -> list[Proposal]:
@@ -252,89 +226,8 @@ class CoEvolution(Strategy):
             return
         self._kb_done.add((band, self.round))
         evaluations = self._band_evaluations(context, band)
-        elites = self._elites(context, evaluations)
-        elite_ids = {e.arch.arch_id for e in elites}
-        others = [e.arch for e in evaluations if e.arch.arch_id not in elite_ids]
-        data = derive_heuristics(context.space, [e.arch for e in elites], others)
-        self.data_heuristics[band] = data
-        heuristics: list[Any] = list(data)
-        source = "data"
-        extra: dict[str, Any] = {}
-        if self.llm is not None:
-            from hwnas.llm import LlmError, rewrite_knowledge
-
-            recent = evaluations[-12:]
-            try:
-                update = rewrite_knowledge(
-                    self.llm.client, context.space, band=band,
-                    evaluated=[e.candidate for e in recent],
-                    heuristics=_as_llm(self.heuristics.get(band) or data),
-                    band_description=self._band_description(context, band),
-                    seed=self._seed(context, "kb", band),
-                )
-                if update.ok and update.heuristics:
-                    heuristics, source = list(update.heuristics), f"llm:{self.llm.model_label}"
-                else:
-                    extra["llm_rejected"] = str(update.reply.rejection)
-            except LlmError as error:
-                context.rejections["llm:error"] += 1
-                extra["llm_error"] = str(error)
-        self.heuristics[band] = heuristics
-        context.add_knowledge_once(band, self.round, knowledge_record(
-            band, self.round, source, heuristics, [e.arch.string for e in elites],
-            data_heuristics=[{"rule": h.rule, "evidence": h.evidence} for h in data], **extra))
-
-    def _band_description(self, context: SearchContext, band: int | None) -> str:
-        if band is None:
-            return "any band: the whole latency range"
-        edges = context.partition.edges
-        low = edges[band - 1] if band > 0 else None
-        high = edges[band] if band < len(edges) else None
-        span = (f"{low:.4g} <= value" if low is not None else "value") + (
-            f" < {high:.4g}" if high is not None else "")
-        return f"band {band} of {context.bands}; {span}, value = {context.partition.description}"
-
-    def _seed(self, context: SearchContext, what: str, band: int | None) -> int:
-        return zlib.crc32(f"{context.config.seed}:{self.round}:{what}:{band}".encode()) % (2**31)
-
-    def _llm_pool(self, context: SearchContext, band: int | None,
-                  elites: list[Evaluation]) -> list[Proposal]:
-        if self.llm is None or not elites:
-            return []
-        from hwnas.llm import LlmError, propose_candidates
-
-        knowledge = self.heuristics.get(band, []) if band is not None else self._global_heuristics
-        try:
-            answer = propose_candidates(
-                self.llm.client, context.space, band=-1 if band is None else band,
-                elites=[e.candidate for e in elites], knowledge=_as_llm(knowledge),
-                count=self.llm_proposals, band_description=self._band_description(context, band),
-                seed=self._seed(context, "propose", band),
-                exclude=[e.arch for e in context.evaluated],
-            )
-        except LlmError as error:
-            context.rejections["llm:error"] += 1
-            context.log_event_once("llm-error", f"llm-error:{self.round}:{band}",
-                                   {"error": str(error)})
-            return []
-        kinds = {"architecture": "grammar", "duplicate": "duplicate", "known": "duplicate"}
-        self.llm_stats["proposed"] += len(answer.candidates) + len(answer.rejections)
-        for rejection in answer.rejections:
-            context.rejections[f"llm:{kinds.get(rejection.kind, rejection.kind)}"] += 1
-            if band is not None:
-                context.band_rejections[(band, f"llm:{kinds.get(rejection.kind, rejection.kind)}")] += 1
-        out = []
-        for proposed in answer.candidates:
-            proposal = Proposal(proposed.architecture, "llm", band,
-                                f"{proposed.changed}; why: {proposed.why}")
-            if not context.is_new(proposed.architecture):
-                context.reject(proposal, "llm:duplicate")
-            elif band is not None and context.band_of(proposed.architecture) != band:
-                context.reject(proposal, "llm:leaves-band")
-            else:
-                out.append(proposal)
-        self.llm_stats["accepted_into_pool"] += len(out)
-        return out
+        self.knowledge.rewrite_band(context, band, self.round, evaluations,
+                                    self._elites(context, evaluations))
 
     def _operator_pool(self, context: SearchContext, band: int | None, seeds: list[Any],
                        weights: list[np.ndarray], rng_name: str) -> list[Proposal]:
@@ -372,93 +265,11 @@ class CoEvolution(Strategy):
             out.append(proposal)
         return out
 
-    # --- the screen ---------------------------------------------------------------------
-    def _vectors(self, context: SearchContext, evaluations: list[Evaluation],
-                 update_scale: bool = False) -> np.ndarray:
-        """Minimisation vectors in the screen's scale: a positive objective that spans more
-        than 4x (latency, energy) is screened on a log scale, so the fast end of the front,
-        where most front members sit, is not squeezed into a sliver."""
-        points = np.array([context.vector(e.candidate) for e in evaluations])
-        if update_scale or self._log_columns is None:
-            self._log_columns = np.zeros(points.shape[1], dtype=bool)
-            if self.log_scale:
-                positive = np.all(points > 0, axis=0)
-                self._log_columns = positive & (
-                    points.max(axis=0) > 4 * np.where(positive, points.min(axis=0), 1))
-        if self._log_columns.any():
-            points = points.copy()
-            points[:, self._log_columns] = np.log(points[:, self._log_columns])
-        return points
-
-    def _fit(self, context: SearchContext) -> EnsembleSurrogate | None:
-        finals = context.final()
-        if len(finals) < 8:
-            return None
-        if self._trained_on != len(finals):
-            features = self._matrices([e.arch for e in finals])
-            targets = self._vectors(context, finals, update_scale=True)
-            self._surrogate = EnsembleSurrogate(self.members, context.config.seed).fit(features, targets)
-            self._trained_on = len(finals)
-        return self._surrogate
-
-    def _matrices(self, archs: list[Any]) -> list[np.ndarray]:
-        return [self.features.matrix([view(a) for a in archs]) for view in self._views]
-
     def _screen(self, context: SearchContext, pool: list[Proposal], band: int | None,
                 count: int) -> list[Proposal]:
-        if not pool:
-            return []
-        surrogate = self._fit(context)
-        if surrogate is None:
-            rng = context.rng(f"coevo:shuffle:{band}")
-            shuffled = list(pool)
-            rng.shuffle(shuffled)
-            return shuffled[: count * 3]
-        finals = context.final()
-        observed = self._vectors(context, finals)
-        ideal, nadir = observed.min(axis=0), observed.max(axis=0)
-        span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
-        mean, std = surrogate.predict(self._matrices([p.arch for p in pool]))
-        kappa = self.kappa * (1 - context.evaluations / context.budget) if self.kappa_decay \
-            else self.kappa  # explore early, exploit late
-        optimistic = (mean - kappa * std - ideal) / span
-        reference = np.full(observed.shape[1], self.reference)
-        empty = np.zeros((0, observed.shape[1]))
-        front_members = context.front()
-        front = (self._vectors(context, front_members) - ideal) / span if front_members else empty
-        band_members = context.front(band) if band is not None else []
-        band_front = (self._vectors(context, band_members) - ideal) / span if band_members else empty
-        chosen: list[int] = []
-        remaining = np.ones(len(pool), dtype=bool)
-        for _ in range(min(count * 2, len(pool)) - len(chosen)):
-            gain = self._improvement(front, optimistic, reference)
-            band_gain = self._improvement(band_front, optimistic, reference) if len(band_front) else gain
-            gap = self._gap(front, optimistic)
-            score = np.where(gain > 0, 2.0 + gain, np.where(band_gain > 0, 1.0 + band_gain, -gap))
-            score[~remaining] = -np.inf
-            best = int(np.argmax(score))
-            if not np.isfinite(score[best]):
-                break
-            chosen.append(best)
-            remaining[best] = False
-            if self.believer:
-                point = optimistic[best : best + 1]
-                front = np.vstack([front, point]) if len(front) else point
-                band_front = np.vstack([band_front, point]) if len(band_front) else point
-        return [pool[i] for i in chosen]
-
-    @staticmethod
-    def _improvement(front: np.ndarray, points: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        if points.shape[1] == 2:
-            return hvi_2d_many(front, points, reference)
-        return np.array([hypervolume_improvement(front, p, reference) for p in points])
-
-    @staticmethod
-    def _gap(front: np.ndarray, points: np.ndarray) -> np.ndarray:
-        if len(front) == 0:
-            return np.zeros(len(points))
-        # how far each point must move to leave the dominated region of the front
-        return np.max(np.min(points[:, None, :] - front[None, :, :], axis=2), axis=1)
+        if self.screen is None:
+            raise HwnasError("coevo: call start(context) before propose(); run_search does")
+        return self.screen.select(context, pool, band, count)
 
     # --- steps --------------------------------------------------------------------------
     def _band_step(self, context: SearchContext, band: int, count: int) -> list[Proposal]:
@@ -470,21 +281,17 @@ class CoEvolution(Strategy):
         neighbours = [e for e in self._elites(context, context.final())
                       if e.candidate.band is not None and abs(e.candidate.band - band) == 1]
         seeds = [e.arch for e in elites] + [e.arch for e in neighbours[:4]]
-        weights = sampling_weights(context.space, self.data_heuristics.get(band, []))
-        llm_pool = self._llm_pool(context, band, elites)
+        weights = sampling_weights(context.space, self.knowledge.data_heuristics.get(band, []))
+        llm_pool = self.knowledge.llm_pool(context, band, elites, self.round)
         pool = self._filter(context, llm_pool + self._operator_pool(
             context, band, seeds, weights, f"coevo:pool:{band}"), band)
         picked = self._screen(context, pool, band, count)
         return picked or self._random_in_band(context, band, count * 4)
 
-    @property
-    def _global_heuristics(self) -> list[Any]:
-        return getattr(self, "_distilled", [])
-
     def _distill_step(self, context: SearchContext, count: int) -> list[Proposal]:
         if ("distill", self.round) not in self._kb_done:
-            self._kb_done.add(("distill", self.round))  # type: ignore[arg-type]
-            self._distill_knowledge(context)
+            self._kb_done.add(("distill", self.round))
+            self.knowledge.distill(context, self.round)
         elites_by_band = {b: self._elites(context, self._band_evaluations(context, b))
                           for b in range(context.bands)}
         seeds = [e.arch for e in context.front()]
@@ -498,48 +305,13 @@ class CoEvolution(Strategy):
             a = rng.choice(elites_by_band[first]).arch
             b = rng.choice(elites_by_band[second]).arch
             crosses.append(Proposal(context.space.crossover(a, b, seed=rng), "distill", None))
-        shared = [h for hs in self.data_heuristics.values() for h in hs]
+        shared = [h for hs in self.knowledge.data_heuristics.values() for h in hs]
         weights = sampling_weights(context.space, shared)
-        llm_pool = self._llm_pool(context, None, context.front()[: self.elite_count])
+        llm_pool = self.knowledge.llm_pool(context, None, context.front()[: self.elite_count],
+                                           self.round)
         pool = self._filter(context, llm_pool + crosses + self._operator_pool(
             context, None, seeds, weights, "coevo:distill-pool"), None)
         return self._screen(context, pool, None, count)
-
-    def _distill_knowledge(self, context: SearchContext) -> None:
-        """Patterns that hold in two or more bands (data); the LLM's distillation when set."""
-        rules: dict[tuple[int, int], list[int]] = {}
-        for band, heuristics in self.data_heuristics.items():
-            for h in heuristics:
-                if h.lift > 0:
-                    rules.setdefault((h.position, h.option), []).append(band)
-        from hwnas.search._knowledge import edge_name
-
-        distilled: list[Any] = []
-        for (position, option), bands in sorted(rules.items()):
-            if len(bands) >= 2:
-                name = context.space.gene_choices[position][option]
-                distilled.append(_Rule(f"prefer {name} on {edge_name(context.space, position)}",
-                                       f"favoured by the elites of bands {bands}", tuple(bands)))
-        source = "data"
-        extra: dict[str, Any] = {}
-        if self.llm is not None and self.heuristics:
-            from hwnas.llm import LlmError, distill_knowledge
-
-            try:
-                update = distill_knowledge(self.llm.client, context.space,
-                                           band_knowledge={b: _as_llm(h) for b, h in
-                                                           self.heuristics.items()},
-                                           seed=self._seed(context, "distill", None))
-                if update.ok and update.heuristics:
-                    distilled, source = list(update.heuristics), f"llm:{self.llm.model_label}"
-                else:
-                    extra["llm_rejected"] = str(update.reply.rejection)
-            except LlmError as error:
-                context.rejections["llm:error"] += 1
-                extra["llm_error"] = str(error)
-        self._distilled = distilled
-        context.add_knowledge_once(None, self.round, knowledge_record(
-            None, self.round, source, distilled, [e.arch.string for e in context.front()], **extra))
 
     def _free_step(self, context: SearchContext, count: int) -> list[Proposal]:
         seeds = [e.arch for e in context.front()] or [p.arch for p in
@@ -549,18 +321,3 @@ class CoEvolution(Strategy):
                                                          "coevo:free"), None)
         return self._screen(context, pool, None, count)
 
-
-class _Rule:
-    """A distilled heuristic (rule, evidence, bands) in the shape the LLM layer formats."""
-
-    def __init__(self, rule: str, evidence: str, bands: tuple[int, ...]) -> None:
-        self.rule, self.evidence, self.bands = rule, evidence, bands
-
-
-def _as_llm(heuristics: list[Any]) -> list[Any]:
-    """Heuristics in the LLM layer's record type (rule, evidence, bands)."""
-    from hwnas.llm import Heuristic
-
-    return [h if isinstance(h, Heuristic) else
-            Heuristic(h.rule, h.evidence, tuple(getattr(h, "bands", ()) or ()))
-            for h in heuristics]

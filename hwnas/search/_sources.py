@@ -328,8 +328,13 @@ class PredictorSource(ObjectiveSource):
         self.unit = "mJ" if "energy" in context.objective.lower() else "ms"
 
     def _values(self, archs: Sequence[Architecture]) -> list[SourceValue]:
-        values = self.predictor.predict(list(archs))
-        return [SourceValue(float(v)) for v in values]
+        try:
+            return [SourceValue(float(v)) for v in self.predictor.predict(list(archs))]
+        except HwnasError as error:
+            if len(archs) == 1:
+                return [SourceValue(None, str(error))]
+        # one architecture the predictor cannot encode fails alone, not the whole batch
+        return [self._values([arch])[0] for arch in archs]
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "predictor", "path": self.target, "unit": self.unit,

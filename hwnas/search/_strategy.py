@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 from hwnas.core import Architecture, Registry
 
 if TYPE_CHECKING:
-    from hwnas.search._harness import Evaluation, SearchContext
+    from hwnas.search._context import SearchContext
+    from hwnas.search._records import Evaluation
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,8 @@ class Strategy(ABC):
 
 STRATEGIES: Registry[Strategy] = Registry("strategies", base=Strategy)
 
-
-def _load_builtins() -> None:
-    from hwnas.search import _builtin  # noqa: F401  (registers on import)
-
-
-STRATEGIES.add_builtin_loader(_load_builtins)
+# The built-in strategies register when `hwnas.search` imports `_builtin`; third-party
+# strategies arrive through the `hwnas.strategies` entry-point group on first lookup.
 
 
 def list_strategies(pattern: str = "*") -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hwnas.core import ConfigError
-from hwnas.search import format_objectives, parse_objectives
+from hwnas.pareto import format_objectives, parse_objectives
 
 
 def test_parse_directions_and_chains() -> None:

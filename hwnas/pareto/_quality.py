@@ -1,88 +1,20 @@
-"""Pareto fronts and their quality: non-dominated archives, crowding, HV, IGD, recall.
+"""Front quality on minimisation vectors: hypervolume (and its improvement), IGD, recall.
 
-Every function here works on minimisation vectors (a maximised objective is negated
-before it arrives). Hypervolume and IGD come from pymoo.
+Hypervolume and IGD come from pymoo (imported when first used); the hypervolume
+improvement of 2-objective points is computed exactly here (the screen's fast path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from hwnas.pareto._front import non_dominated_mask
+from hwnas.pareto._scale import normalise
+
 REFERENCE_POINT = 1.1  # per normalised objective, as in the HV-ratio convention
-
-
-def non_dominated_mask(points: np.ndarray) -> np.ndarray:
-    """True for each row no other row dominates (minimisation; equal rows both kept)."""
-    points = np.asarray(points, dtype=float)
-    if points.size == 0:
-        return np.zeros(0, dtype=bool)
-    n = len(points)
-    if points.shape[1] == 2:
-        return _non_dominated_mask_2d(points)
-    mask = np.ones(n, dtype=bool)
-    for i in range(n):
-        if not mask[i]:
-            continue
-        others = points
-        dominates_i = np.all(others <= points[i], axis=1) & np.any(others < points[i], axis=1)
-        if dominates_i.any():
-            mask[i] = False
-    return mask
-
-
-def _non_dominated_mask_2d(points: np.ndarray) -> np.ndarray:
-    order = np.lexsort((points[:, 1], points[:, 0]))
-    mask = np.zeros(len(points), dtype=bool)
-    best_y = np.inf
-    last_kept: tuple[float, float] | None = None
-    for index in order:
-        x, y = float(points[index, 0]), float(points[index, 1])
-        if y < best_y or (x, y) == last_kept:  # an equal row is not dominated either
-            mask[index] = True
-            best_y = y
-            last_kept = (x, y)
-    return mask
-
-
-def non_dominated_ranks(points: np.ndarray) -> np.ndarray:
-    """Front index of each row: 0 for the non-dominated set, 1 for the next, ..."""
-    points = np.asarray(points, dtype=float)
-    ranks = np.full(len(points), -1, dtype=int)
-    remaining = np.arange(len(points))
-    rank = 0
-    while remaining.size:
-        mask = non_dominated_mask(points[remaining])
-        ranks[remaining[mask]] = rank
-        remaining = remaining[~mask]
-        rank += 1
-    return ranks
-
-
-def crowding_distance(points: np.ndarray) -> np.ndarray:
-    """NSGA-II crowding distance of each row within its set (boundary rows: inf)."""
-    points = np.asarray(points, dtype=float)
-    n, m = points.shape if points.ndim == 2 else (0, 0)
-    distance = np.zeros(n)
-    if n <= 2:
-        return np.full(n, np.inf)
-    for j in range(m):
-        order = np.argsort(points[:, j], kind="stable")
-        span = points[order[-1], j] - points[order[0], j]
-        distance[order[0]] = distance[order[-1]] = np.inf
-        if span <= 0:
-            continue
-        gaps = (points[order[2:], j] - points[order[:-2], j]) / span
-        distance[order[1:-1]] += gaps
-    return distance
-
-
-def normalise(points: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
-    """Scale so that `ideal` maps to 0 and `nadir` to 1 in every objective."""
-    span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
-    return (np.asarray(points, dtype=float) - ideal) / span
 
 
 def hypervolume(points: np.ndarray, reference: Sequence[float] | np.ndarray) -> float:
@@ -109,7 +41,8 @@ def igd(points: np.ndarray, true_front: np.ndarray) -> float:
     return float(IGD(np.asarray(true_front, dtype=float))(points))
 
 
-def hypervolume_improvement_2d(front: np.ndarray, point: np.ndarray, reference: np.ndarray) -> float:
+def hypervolume_improvement_2d(front: np.ndarray, point: np.ndarray,
+                               reference: np.ndarray) -> float:
     """Exact HV gained by adding `point` to a 2-objective `front` (fast path for screening)."""
     if np.any(point >= reference):
         return 0.0
@@ -144,37 +77,31 @@ def hypervolume_improvement(front: np.ndarray, point: np.ndarray, reference: np.
     return hypervolume(np.vstack([front, point]), reference) - hypervolume(front, reference)
 
 
-class ParetoArchive:
-    """The non-dominated set of everything added (minimisation vectors with a key each)."""
+def hvi_2d_many(front: np.ndarray, points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Hypervolume improvement of each point over a 2-objective front (vectorised)."""
+    if len(points) == 0:
+        return np.zeros(0)
+    front = front[np.all(front < reference, axis=1)] if len(front) else front.reshape(0, 2)
+    if len(front):
+        front = front[non_dominated_mask(front)]
+        front = front[np.lexsort((front[:, 1], front[:, 0]))]
+    # staircase: segment i spans [x_i, x_{i+1}) at level y_{i-1} (the front's best y so far)
+    xs = np.concatenate([[-np.inf], front[:, 0], [reference[0]]])
+    levels = np.concatenate([[reference[1]], np.minimum(front[:, 1], reference[1])])
+    levels = np.minimum.accumulate(levels)
+    left = np.maximum(xs[:-1][None, :], points[:, :1])
+    right = np.minimum(xs[1:][None, :], reference[0])
+    width = np.clip(right - left, 0, None)
+    height = np.clip(levels[None, :] - points[:, 1:2], 0, None)
+    return (width * height).sum(axis=1)
 
-    def __init__(self) -> None:
-        self._keys: list[str] = []
-        self._points: list[np.ndarray] = []
 
-    def add(self, key: str, point: Sequence[float] | np.ndarray) -> bool:
-        """Add a point; True when it joins the front (dominated members drop out)."""
-        point = np.asarray(point, dtype=float)
-        if self._points:
-            stacked = np.vstack(self._points)
-            if np.any(np.all(stacked <= point, axis=1) & np.any(stacked < point, axis=1)):
-                return False
-            keep = ~(np.all(point <= stacked, axis=1) & np.any(point < stacked, axis=1))
-            self._keys = [k for k, ok in zip(self._keys, keep, strict=True) if ok]
-            self._points = [p for p, ok in zip(self._points, keep, strict=True) if ok]
-        self._keys.append(key)
-        self._points.append(point)
-        return True
-
-    @property
-    def keys(self) -> list[str]:
-        return list(self._keys)
-
-    @property
-    def points(self) -> np.ndarray:
-        return np.vstack(self._points) if self._points else np.zeros((0, 0))
-
-    def __len__(self) -> int:
-        return len(self._keys)
+def hypervolume_improvements(front: np.ndarray, points: np.ndarray,
+                             reference: np.ndarray) -> np.ndarray:
+    """HV gained by adding each row of `points` alone to `front` (vectorised for 2 objectives)."""
+    if points.shape[1] == 2:
+        return hvi_2d_many(front, points, reference)
+    return np.array([hypervolume_improvement(front, p, reference) for p in points])
 
 
 @dataclass(frozen=True)
@@ -234,3 +161,28 @@ class TrueFront:
             igd=igd(found_normalised, true_normalised), recall=recalled / len(classes),
             recalled=recalled, true_front_size=len(classes),
         )
+
+
+def own_range_hypervolume(points: np.ndarray) -> float:
+    """HV of the non-dominated rows of `points`, normalised by the points' own ideal and
+    nadir (reference point 1.1 per objective): the quality figure without a true front."""
+    points = np.asarray(points, dtype=float)
+    if len(points) == 0:
+        return 0.0
+    front = points[non_dominated_mask(points)]
+    reference = np.full(points.shape[1], REFERENCE_POINT)
+    return hypervolume(normalise(front, points.min(axis=0), points.max(axis=0)), reference)
+
+
+def assess_front(points: np.ndarray, true_front: TrueFront | None = None,
+                 evaluated_keys: Iterable[str] | None = None) -> tuple[float, FrontQuality | None]:
+    """(hv, quality) of the evaluated `points` (minimisation vectors).
+
+    With a true front: its `quality` (hv normalised by the true front; recall counts
+    `evaluated_keys`, the isomorphism classes evaluated). Without: the hv normalised by
+    the points' own range, and no quality.
+    """
+    if true_front is not None:
+        quality = true_front.quality(points, set(evaluated_keys or ()))
+        return quality.hv, quality
+    return own_range_hypervolume(points), None

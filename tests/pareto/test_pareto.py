@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwnas.search import (
+from hwnas.pareto import (
     ParetoArchive,
     TrueFront,
     crowding_distance,
+    hvi_2d_many,
     hypervolume,
     hypervolume_improvement,
     igd,
     non_dominated_mask,
     non_dominated_ranks,
 )
-from hwnas.search._coevo import hvi_2d_many
 
 
 def test_non_dominated_mask_and_ranks_by_hand() -> None:
