@@ -113,7 +113,7 @@ def resume_search(
     """Continue a stopped or killed run: stored work is replayed, never repeated."""
     from hwnas.runs import RunStore
 
-    store = RunStore.open(run, out_dir)
+    store = RunStore.open(run, out_dir, lock=True)  # one writer per run
     if "search" not in store.config:
         store.close()
         raise ConfigError(f"run {store.run_id} is not a search run; nothing to resume")

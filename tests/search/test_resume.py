@@ -79,3 +79,24 @@ def test_kill_then_resume_loses_and_repeats_nothing(tmp_path: Path, data_dir: Pa
     assert resumed_events[0]["data"]["stored_candidates"] == len(before)
     finished = [e for e in events if e["kind"] == "finished"][-1]["data"]
     assert finished["replayed"] == len(before)  # answered from the store, not re-evaluated
+
+
+def test_a_run_in_use_by_another_process_cannot_be_resumed(tmp_path: Path, data_dir: Path) -> None:
+    finished = run_cli(*ARGS[:-2], "--budget", "6", "--strategy", "random", "--format", "json",
+                       "--out", str(tmp_path))
+    assert finished.returncode == 0, finished.stderr
+    folder = Path(json.loads(finished.stdout)["folder"])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from hwnas.runs import RunStore; "
+         "RunStore.open(sys.argv[1], lock=True); print('locked', flush=True); time.sleep(120)",
+         str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        second = run_cli("search", "--resume", str(folder), "--format", "json")
+        assert second.returncode == 2
+        lines = [line for line in second.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and f"in use by another process (pid {holder.pid})" in lines[0]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_cli("search", "--resume", str(folder), "--format", "json").returncode == 0
