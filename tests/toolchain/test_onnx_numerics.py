@@ -4,7 +4,7 @@ import onnx
 import pytest
 import torch
 
-from hwnas.export import (
+from hwnas.toolchain import (
     DEFAULT_TOLERANCE,
     ExportError,
     export_onnx,
