@@ -242,13 +242,6 @@ def _cv(values: list[float]) -> float:
 PROFILERS: Registry[Profiler] = Registry("profilers", base=Profiler)
 
 
-def _load_builtins() -> None:
-    from hwnas.profilers import _builtin  # noqa: F401  (registers on import)
-
-
-PROFILERS.add_builtin_loader(_load_builtins)
-
-
 def list_profilers(pattern: str = "*") -> list[str]:
     """Names of registered profilers matching a glob."""
     return PROFILERS.list(pattern)
