@@ -39,7 +39,7 @@ def resolve_tvm_target(target: str) -> tuple[str, dict[str, Any], str | None]:
     if target == "host":
         return "host", dict(HOST_TARGET), None
     if target == "aarch64":
-        return "aarch64", dict(AARCH64_TARGET), DEFAULT_CROSS_COMPILER
+        return "aarch64", as_target_dict(AARCH64_TARGET), DEFAULT_CROSS_COMPILER
     from hwnas.devices import get_device
 
     try:
