@@ -138,7 +138,7 @@ def stdout_to_stderr() -> Iterator[None]:
 
 def profile_many(
     models: Iterable[Any],
-    device: DeviceSpec,
+    device: str | DeviceSpec,
     profiler: str | Profiler | None = None,
     settings: ProfileSettings | None = None,
     out: str | Path | None = None,
@@ -148,7 +148,8 @@ def profile_many(
     notice: Notice | None = None,
     tuning_output_to_stderr: bool = True,
 ) -> BatchReport:
-    """Measure `models` (ModelSources, Architectures, ONNX paths or bytes) on `device`.
+    """Measure `models` (ModelSources, Architectures, ONNX paths or bytes) on `device`
+    (a catalog name or a DeviceSpec).
 
     `profiler` defaults to the device's. With `out`, measurements are appended to that
     CSV as they are made and models already in it are skipped (rerun after a crash).
@@ -159,6 +160,9 @@ def profile_many(
     checks, so a generator's parse errors come after the database's. Error messages
     name the `hwnas profile` flags (`--tuning-db` is `tuning_db`, and so on).
     """
+    from hwnas.devices import get_device
+
+    device = get_device(device)
     settings = settings or ProfileSettings()
     say = notice or _silent
     instance, database = _profiler_with_database(

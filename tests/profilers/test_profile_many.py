@@ -66,7 +66,7 @@ def test_tuning_options_need_the_tvm_profiler_by_name(tmp_path):
         profile_many([], get_device("host-cpu"), create_profiler("tvm"), tuning_db=tmp_path)
 
 
-def test_an_instance_and_plain_architectures_are_accepted():
+def test_an_instance_a_device_name_and_plain_architectures_are_accepted():
     arch = Architecture("nb201", ARCHS[0])
-    report = profile_many([arch], get_device("raspberry-pi-5"), create_profiler("roofline"))
+    report = profile_many([arch], "raspberry-pi-5", create_profiler("roofline"))
     assert report.measured == 1 and report.measurements[0].arch_id == arch.arch_id
