@@ -37,10 +37,11 @@ def main() -> None:
 
     import onnx
 
-    from hwnas.export import export_architecture, export_onnx, reinitialize_weights
+    from hwnas.export import export_architecture
     from hwnas.export._export import prune_is_exact
     from hwnas.profilers import ModelSource, ProfileSettings, create_profiler
     from hwnas.spaces import create_space
+    from hwnas.toolchain import export_onnx, reinitialize_weights
 
     space = create_space("nb201")
     everything = list(space.enumerate())

@@ -244,7 +244,7 @@ def tvm_vs_ort(cells: list, args: argparse.Namespace) -> dict[str, object]:
     from hwnas.core import HwnasError
     from hwnas.devices import get_device
     from hwnas.profilers import ModelSource, ProfileSettings, create_profiler, tune_tvm
-    from hwnas.profilers._tvm import device_target
+    from hwnas.toolchain import device_target
 
     threads = args.tvm_threads
     target = {**device_target(get_device("host-cpu")), "num-cores": threads}

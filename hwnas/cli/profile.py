@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import statistics
 import sys
-import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -75,50 +71,6 @@ def _architectures(
         if len(seen) == sample:
             break
     return list(seen.values())
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send file descriptor 1 (Python and C++ writers alike) to stderr for a while."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def _tuning_database(
-    profiler_name: str,
-    device: str,
-    out: str | None,
-    tuning_db: str | None,
-    tune_trials: int | None,
-) -> Any:
-    """The tvm tuning folder: --tuning-db, else beside --out (pi5.csv -> pi5.tvm-tuning)."""
-    from pathlib import Path
-
-    from hwnas.core import ConfigError
-
-    if profiler_name != "tvm":
-        for flag, value in (("--tuning-db", tuning_db), ("--tune-trials", tune_trials)):
-            if value is not None:
-                raise ConfigError(f"{flag} is for the tvm profiler; {device} uses {profiler_name}")
-        return None
-    if tuning_db:
-        return Path(tuning_db).expanduser()
-    if out:
-        table = Path(out).expanduser()
-        return table.with_name(table.stem + ".tvm-tuning")
-    if tune_trials is not None:
-        raise ConfigError(
-            "--tune-trials needs a place for the tuning database: give --out TABLE.csv "
-            "(database TABLE.tvm-tuning/ beside it) or --tuning-db FOLDER"
-        )
-    return None
 
 
 def profile_command(
@@ -191,16 +143,9 @@ def profile_command(
 ) -> None:
     """Measure latency (and energy where the device exposes it) on a device."""
     from hwnas.cli._output import progress_enabled
-    from hwnas.core import ConfigError, DeviceError
+    from hwnas.core import ConfigError
     from hwnas.devices import get_device
-    from hwnas.profilers import (
-        MeasurementWriter,
-        ModelSource,
-        ProfileSettings,
-        create_profiler,
-        measurement_row,
-        row_key,
-    )
+    from hwnas.profilers import ModelSource, ProfileSettings, profile_many
 
     chosen = sum([model is not None, bool(arch), sample is not None, all_unique])
     if chosen != 1:
@@ -219,146 +164,33 @@ def profile_command(
         ci_fraction=ci_fraction,
         min_sample_ms=sample_ms,
     )
-    profiler_name = profiler or spec.default_profiler
-    database = _tuning_database(profiler_name, spec.name, out, tuning_db, tune_trials)
-    options = {}
-    has_records = database is not None and (database / "tuning_records.json").is_file()
-    if tuning_db and not has_records and not tune_trials:
-        raise ConfigError(
-            f"TVM tuning database {database} has no tuning records yet; add --tune-trials N "
-            "to tune these networks into it"
-        )
-    if database is not None and (tune_trials or has_records):
-        options["database"] = database
-    elif profiler_name == "tvm":
-        where = f" at {database}" if database is not None else ""
-        error_console.print(
-            f"[yellow]note:[/yellow] no TVM tuning database{where} yet: measuring TVM's untuned "
-            "default schedules, not deployment latency; add --tune-trials N (with --out or "
-            "--tuning-db) to tune once into a database every architecture reuses "
-            "(see docs/profilers.md)",
-            highlight=False,
-        )
-    instance = create_profiler(profiler_name, **options)
-    shape = _shape(input_shape)
-    if model is not None:
-        sources = [ModelSource.from_onnx(model)]
-    else:
-        sources = [
-            ModelSource.from_architecture(a, input_shape=shape, num_classes=num_classes)
-            for a in _architectures(space, arch, sample, all_unique, seed)
-        ]
-    writer = MeasurementWriter(out) if out else None
-    todo = []
-    for source in sources:
-        key = row_key(
-            {
-                "arch_id": source.arch_id,
-                "device": spec.name,
-                "profiler": instance.name,
-                "batch_size": batch_size,
-                "precision": precision,
-            }
-        )
-        if writer is None or key not in writer:
-            todo.append(source)
-    skipped = len(sources) - len(todo)
-    tuning = None
-    if tune_trials and todo and "database" in options:
-        from hwnas.profilers import tune_tvm
 
-        error_console.print(
-            f"tuning {len(todo)} network(s) for {spec.name} into {options['database']} "
-            f"({tune_trials} trials per task not yet there)",
-            highlight=False,
-        )
-        with _stdout_to_stderr():  # MetaSchedule logs to stdout; --format json owns it
-            report = tune_tvm(
-                todo, spec, options["database"], trials_per_task=tune_trials,
-                batch_size=batch_size,
-            )
-        tuning = {
-            "tasks_seen": report.tasks_seen,
-            "tasks_tuned": report.tasks_tuned,
-            "tasks_reused": report.tasks_reused,
-            "trials": report.trials,
-            "tuning_s": report.tuning_s,
-        }
-    measured: list[Any] = []
-    failures: list[str] = []
-    started = time.perf_counter()
-    show_progress = progress_enabled() and output_format == OutputFormat.text and len(todo) > 1
-    progress = None
-    if show_progress:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    def sources() -> Iterator[Any]:
+        # Read by profile_many after its profiler and tuning-database checks.
+        shape = _shape(input_shape)
+        if model is not None:
+            yield ModelSource.from_onnx(model)
+            return
+        for a in _architectures(space, arch, sample, all_unique, seed):
+            yield ModelSource.from_architecture(a, input_shape=shape, num_classes=num_classes)
 
-        progress = Progress(
-            TextColumn(f"profiling on {spec.name}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-        )
-        progress.start()
-        task = progress.add_task("profile", total=len(todo))
+    bar = _ProgressBar(spec.name, progress_enabled() and output_format == OutputFormat.text)
     try:
-        for source in todo:
-            try:
-                measurement = instance.profile(source, spec, settings)
-            except DeviceError as error:  # this measurement only; the batch goes on
-                failures.append(f"{source.label}: {error}")
-                error_console.print(f"[yellow]failed:[/yellow] {error}", highlight=False)
-            else:
-                measured.append(measurement)
-                if writer is not None:
-                    writer.append(
-                        measurement_row(measurement, space if source.architecture else "")
-                    )
-            if progress is not None:
-                progress.advance(task)
+        report = profile_many(
+            sources(), spec, profiler, settings, out=out, tuning_db=tuning_db,
+            tune_trials=tune_trials, progress=bar.update, notice=_print_notice,
+        )
     finally:
-        if progress is not None:
-            progress.stop()
-    seconds = time.perf_counter() - started
-    summary = {
-        "device": spec.name,
-        "profiler": instance.name,
-        "requested": len(sources),
-        "measured": len(measured),
-        "skipped": skipped,
-        "failed": len(failures),
-        "noisy": sum(m.noisy for m in measured),
-        "sample_ms": settings.min_sample_ms,
-        "median_cv": statistics.median(m.latency_cv for m in measured) if measured else None,
-        "median_latency_p50_ms": statistics.median(m.latency_p50_ms for m in measured)
-        if measured
-        else None,
-        "seconds": round(seconds, 2),
-        "seconds_per_measurement": round(seconds / len(measured), 4) if measured else None,
-        "out": str(writer.path) if writer else None,
-    }
-    if profiler_name == "tvm":
-        coverages = [m.environment.get("tuning_coverage") for m in measured]
-        known = [c for c in coverages if c is not None]
-        summary["tuning_db"] = str(options["database"]) if "database" in options else None
-        summary["tuning"] = tuning
-        summary["tuning_coverage_min"] = min(known) if known else None
-    summary["failures"] = failures
-    if output_format == OutputFormat.json and len(measured) == 1 and len(sources) == 1:
+        bar.stop()
+    measured = report.measurements
+    summary = report.summary()
+    if output_format == OutputFormat.json and len(measured) == 1 and report.requested == 1:
         summary["measurement"] = measured[0].to_dict()
 
     def render() -> None:
         if measured and len(measured) <= 20:
             print_table(
-                f"{instance.name} on {spec.name}",
+                f"{report.profiler} on {spec.name}",
                 ["arch", "p50 ms", "p90 ms", "cv", "repeats", "noisy", "energy mJ"],
                 [
                     (
@@ -380,8 +212,54 @@ def profile_command(
         )
 
     emit(summary, output_format, render)
-    if failures:
+    if report.failures:
         sys.exit(1)
+
+
+_NOTICE_PREFIX = {"note": "[yellow]note:[/yellow] ", "failed": "[yellow]failed:[/yellow] "}
+
+
+def _print_notice(kind: str, message: str) -> None:
+    error_console.print(_NOTICE_PREFIX.get(kind, "") + message, highlight=False)
+
+
+class _ProgressBar:
+    """A rich progress bar over the models still to measure (more than one, on a terminal)."""
+
+    def __init__(self, device: str, enabled: bool) -> None:
+        self.device = device
+        self.enabled = enabled
+        self.progress: Any = None
+        self.task: Any = None
+
+    def update(self, done: int, total: int) -> None:
+        if self.progress is None:
+            if not self.enabled or total <= 1:
+                return
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn(f"profiling on {self.device}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("profile", total=total)
+        self.progress.update(self.task, completed=done)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def source_label(measurement: Any) -> str:

@@ -15,14 +15,6 @@ from hwnas.export._export import (
     run_settings,
 )
 from hwnas.export._metadata import ModelFileError, read_metadata, write_metadata
-from hwnas.export._onnx import (
-    DEFAULT_OPSET,
-    DEFAULT_TOLERANCE,
-    ExportError,
-    export_onnx,
-    max_abs_error_vs_torch,
-    reinitialize_weights,
-)
 from hwnas.export._pick import (
     PICK_RULES,
     Pick,
@@ -35,6 +27,14 @@ from hwnas.export._pick import (
 from hwnas.export._tensorrt import build_or_describe_engine, trtexec_command
 from hwnas.export._tvm import build_tvm_library, resolve_tvm_target, run_tvm_library
 from hwnas.export._weights import WeightsError, read_state_dict
+from hwnas.toolchain import (
+    DEFAULT_OPSET,
+    DEFAULT_TOLERANCE,
+    ExportError,
+    export_onnx,
+    max_abs_error_vs_torch,
+    reinitialize_weights,
+)
 
 __all__ = [
     "DEFAULT_OPSET",

@@ -26,14 +26,6 @@ from typing import Any
 
 from hwnas.core import Architecture, Candidate, ConfigError, import_optional, to_plain
 from hwnas.export._metadata import read_metadata, write_metadata
-from hwnas.export._onnx import (
-    DEFAULT_OPSET,
-    DEFAULT_TOLERANCE,
-    ExportError,
-    export_onnx,
-    max_abs_error_vs_torch,
-    reinitialize_weights,
-)
 from hwnas.export._pick import Pick, pick_candidate
 from hwnas.export._weights import (
     copy_to_pruned,
@@ -43,6 +35,14 @@ from hwnas.export._weights import (
     read_state_dict,
 )
 from hwnas.pareto import parse_objectives
+from hwnas.toolchain import (
+    DEFAULT_OPSET,
+    DEFAULT_TOLERANCE,
+    ExportError,
+    export_onnx,
+    max_abs_error_vs_torch,
+    reinitialize_weights,
+)
 
 UNTRAINED_SEED = 0
 

@@ -3,7 +3,7 @@
 Targets: `host` (this machine's CPU), `aarch64` (64-bit Arm Linux, cross-compiled with
 aarch64-linux-gnu-gcc), or a catalog device whose `properties.tvm_target` says its
 target (and `properties.cross_compiler` its compiler). The build is the tvm profiler's
-(`hwnas.profilers._tvm.build`: Relax ONNX frontend, default pipeline, or a MetaSchedule
+(`hwnas.toolchain.build`: Relax ONNX frontend, default pipeline, or a MetaSchedule
 database when given), so a deployed library is built exactly like the measured one.
 A host library is loaded back and run against ONNX Runtime before it is reported.
 """
@@ -18,13 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from hwnas.core import ConfigError
-from hwnas.export._onnx import ExportError
+from hwnas.toolchain import (
+    AARCH64_TARGET,
+    DEFAULT_CROSS_COMPILER,
+    HOST_TARGET,
+    ExportError,
+    as_target_dict,
+    build,
+    export_library,
+    import_tvm,
+    is_cross_target,
+    require_cross_compiler,
+)
 
-HOST_TARGET: Mapping[str, Any] = {"kind": "llvm"}
-AARCH64_TARGET: Mapping[str, Any] = {
-    "kind": "llvm", "mtriple": "aarch64-linux-gnu", "mattr": ["+neon"],
-}
-DEFAULT_CROSS_COMPILER = "aarch64-linux-gnu-gcc"
 TVM_TOLERANCE = 1e-3  # TVM fuses and reorders float sums differently from ONNX Runtime
 
 
@@ -33,7 +39,7 @@ def resolve_tvm_target(target: str) -> tuple[str, dict[str, Any], str | None]:
     if target == "host":
         return "host", dict(HOST_TARGET), None
     if target == "aarch64":
-        return "aarch64", dict(AARCH64_TARGET), DEFAULT_CROSS_COMPILER
+        return "aarch64", as_target_dict(AARCH64_TARGET), DEFAULT_CROSS_COMPILER
     from hwnas.devices import get_device
 
     try:
@@ -48,18 +54,11 @@ def resolve_tvm_target(target: str) -> tuple[str, dict[str, Any], str | None]:
             f"device {device.name!r} has no properties.tvm_target in the catalog; use --tvm "
             "host or --tvm aarch64, or add tvm_target to its catalog entry"
         )
-    target_dict = {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()}
+    target_dict = as_target_dict(chosen)
     cross = None
-    if _is_cross(target_dict):
+    if is_cross_target(target_dict):
         cross = str(device.properties.get("cross_compiler") or DEFAULT_CROSS_COMPILER)
     return device.name, target_dict, cross
-
-
-def _is_cross(target: Mapping[str, Any]) -> bool:
-    import platform
-
-    triple = str(target.get("mtriple", ""))
-    return bool(triple) and not triple.startswith(platform.machine())
 
 
 def build_tvm_library(
@@ -74,15 +73,10 @@ def build_tvm_library(
     largest difference from ONNX Runtime on one random input.
     """
     label, target_dict, cross = resolve_tvm_target(target)
-    if cross is not None and shutil.which(cross) is None:
-        raise ConfigError(
-            f"cross compiler {cross} not found; on Debian/Ubuntu run "
-            "`apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross`"
-        )
+    if cross is not None:
+        require_cross_compiler(cross, ConfigError)
     source = Path(onnx_path)
     data = source.read_bytes()
-    from hwnas.profilers._tvm import build, export_library
-
     executable = build(data, target_dict, tuning_database)
     destination = Path(out_path) if out_path else source.with_name(f"{source.stem}.tvm-{label}.so")
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -108,8 +102,6 @@ def build_tvm_library(
 
 def run_tvm_library(path: str | Path, inputs: Any) -> Any:
     """Load a host library and run it on a numpy array; returns the output array."""
-    from hwnas.profilers._tvm import import_tvm
-
     tvm = import_tvm()
     from tvm import relax
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwnas.export._onnx import ExportError
+from hwnas.toolchain import ExportError
 
 if TYPE_CHECKING:
     import torch

@@ -16,8 +16,8 @@ Progress = Callable[[str, int, int], None]
 
 
 def _measure_block(block: Block, device: str, profiler: Any, settings: Any) -> float:
-    from hwnas.export import export_onnx, reinitialize_weights
     from hwnas.profilers import ModelSource
+    from hwnas.toolchain import export_onnx, reinitialize_weights
 
     model = block.build()
     if any(True for _ in model.parameters()):
@@ -139,8 +139,8 @@ def validate_table(
 
 
 def _pruned_source(space: Any, string: str, table: LatencyTable) -> Any:
-    from hwnas.export import export_onnx, reinitialize_weights
     from hwnas.profilers import ModelSource
+    from hwnas.toolchain import export_onnx, reinitialize_weights
 
     model = space.to_torch(string, table.input_shape, table.num_classes, prune=True)
     reinitialize_weights(model, table.input_shape)

@@ -1,10 +1,14 @@
 """Profilers: real latency (and energy) of a model on a device, one shared protocol.
 
-See `hwnas.profilers._base` for how to write a profiler.
+See `hwnas.profilers._base` for how to write a profiler. Importing this package registers
+the built-in profilers (cheap: their heavy libraries load when a profiler is used);
+third-party ones arrive through the `hwnas.profilers` entry-point group on first lookup.
 """
 
 from __future__ import annotations
 
+# The built-ins register here (not from the registry: no registry module imports its plugins).
+from hwnas.profilers import _builtin  # noqa: F401
 from hwnas.profilers._base import (
     PROFILERS,
     Profiler,
@@ -13,6 +17,7 @@ from hwnas.profilers._base import (
     list_profilers,
     profile,
 )
+from hwnas.profilers._batch import BatchReport, profile_many, tuning_database
 from hwnas.profilers._environment import host_environment, package_versions
 from hwnas.profilers._model import ModelSource, as_model_source
 from hwnas.profilers._settings import PRECISIONS, ProfileSettings
@@ -28,6 +33,7 @@ from hwnas.profilers._tvm_rpc import RpcProcess, start_server, start_tracker, st
 from hwnas.profilers._tvm_tune import TuningReport, tune_tvm
 
 __all__ = [
+    "BatchReport",
     "KEY_COLUMNS",
     "MEASUREMENT_COLUMNS",
     "MeasurementWriter",
@@ -48,10 +54,12 @@ __all__ = [
     "median_ci_fraction",
     "package_versions",
     "profile",
+    "profile_many",
     "start_server",
     "start_tracker",
     "stop_process_tree",
     "summarize",
     "TuningReport",
     "tune_tvm",
+    "tuning_database",
 ]

@@ -36,9 +36,9 @@ consecutive inferences lasting at least `settings.min_sample_ms` (group size fro
 warm-up median, recorded as `environment["inferences_per_sample"]` with the
 per-inference CV of the same run); rounds of samples until the 95% confidence interval
 of the median sample is within `settings.ci_fraction` of the median or a cap
-(`max_repeats` samples, `max_seconds`) is hit; p50/p90/mean/std in ms; `noisy=True` when it never settles;
-and the environment (host load, CPU governor and clock, versions, threads) recorded in
-the `Measurement`. Errors a profiler does not raise as `HwnasError` become a
+(`max_repeats` samples, `max_seconds`) is hit; p50/p90/mean/std in ms; `noisy=True`
+when it never settles; and the environment (host load, CPU governor and clock, versions,
+threads) recorded in the `Measurement`. Errors a profiler does not raise as `HwnasError` become a
 `ProfilingError` (a `DeviceError`) for that one measurement, so a batch can go on.
 """
 
@@ -240,13 +240,6 @@ def _cv(values: list[float]) -> float:
 
 
 PROFILERS: Registry[Profiler] = Registry("profilers", base=Profiler)
-
-
-def _load_builtins() -> None:
-    from hwnas.profilers import _builtin  # noqa: F401  (registers on import)
-
-
-PROFILERS.add_builtin_loader(_load_builtins)
 
 
 def list_profilers(pattern: str = "*") -> list[str]:

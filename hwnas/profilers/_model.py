@@ -102,8 +102,8 @@ class ModelSource:
         """The torch network of an architecture source, in eval mode."""
         if self.architecture is None:
             raise ConfigError("this model is an ONNX file; a torch network needs an architecture")
-        from hwnas.export import reinitialize_weights
         from hwnas.spaces import create_space
+        from hwnas.toolchain import reinitialize_weights
 
         shape = self.resolved_input_shape()
         model = create_space(self.architecture.space).to_torch(
@@ -118,7 +118,7 @@ class ModelSource:
         if self.onnx is not None:
             return self.onnx
         if batch_size not in self._cache:
-            from hwnas.export import export_onnx
+            from hwnas.toolchain import export_onnx
 
             self._cache[batch_size] = export_onnx(
                 self.to_torch(),

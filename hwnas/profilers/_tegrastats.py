@@ -15,12 +15,17 @@ on AGX Orin, which has no single input rail).
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hwnas.core import DeviceError
+from hwnas.profilers._base import ProfilingError
+from hwnas.profilers._ssh import RemoteError
+from hwnas.profilers._trtexec import TrtexecOutputError, first_report_line
 
 _RAIL = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_]*) (\d+(?:\.\d+)?)(mW)?/(\d+(?:\.\d+)?)(mW)?(?=\s|$)")
 _STAMPED = re.compile(r"^(\d+(?:[.,]\d+)?) (.*)$")
@@ -172,6 +177,47 @@ def window_energy(
     return WindowEnergy(rail, start_s, end_s, len(inside), mean)
 
 
+def inference_energy(
+    samples: Sequence[PowerSample],
+    rail: str,
+    start_s: float,
+    end_s: float,
+    idle_end_s: float,
+    queries: int,
+    batch_size: int,
+    interval_ms: float,
+) -> dict[str, Any]:
+    """Energy per inference (per query of `batch_size`) over trtexec's timed window.
+
+    `idle_energy_mj` is the mean power of the samples before `idle_end_s` (the idle
+    baseline) times the same time per inference, so `energy_mj - idle_energy_mj` is what
+    the inference added.
+    """
+    active = window_energy(samples, rail, start_s, end_s)
+    idle_samples = [s for s in samples if s.time_s <= idle_end_s]
+    if len(idle_samples) < 2:
+        raise TegrastatsError(
+            f"the idle baseline held {len(idle_samples)} tegrastats sample(s); raise idle_s"
+        )
+    idle_power_mw = sum(rail_power_mw(s, rail) for s in idle_samples) / len(idle_samples)
+    energy_mj = active.energy_mj / queries
+    idle_energy_mj = idle_power_mw * active.window_s / queries
+    return {
+        "rail": rail,
+        "energy_mj": energy_mj,
+        "idle_energy_mj": idle_energy_mj,
+        "dynamic_energy_mj": energy_mj - idle_energy_mj,
+        "active_power_mw": active.mean_power_mw,
+        "idle_power_mw": idle_power_mw,
+        "window_s": active.window_s,
+        "window_samples": active.samples,
+        "idle_samples": len(idle_samples),
+        "queries": queries,
+        "energy_per_input_mj": energy_mj / batch_size,
+        "tegrastats_interval_ms": interval_ms,
+    }
+
+
 # --- nvpmodel and jetson_clocks ---------------------------------------------------------
 _POWER_MODE = re.compile(r"NV Power Mode:\s*(\S.*?)\s*$", re.MULTILINE)
 _FREQS = re.compile(r"MinFreq=(\d+)\s+MaxFreq=(\d+)\s+CurrentFreq=(\d+)")
@@ -230,3 +276,79 @@ def window_conditions(samples: Sequence[PowerSample], start_s: float, end_s: flo
         out["gpu_clock_mhz_min"] = min(clocks)
         out["gpu_clock_mhz_max"] = max(clocks)
     return out
+
+
+# --- what the board's helper script prints (hwnas/profilers/jetson_helper.sh) ----------
+def parse_probe_sections(text: str) -> dict[str, str]:
+    """The helper's probe output (`== trtexec`, `== nvpmodel`, ... `== end`) by section."""
+    out: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("== "):
+            current = line[3:].strip()
+            out[current] = []
+        elif current is not None:
+            out[current].append(line)
+    if "end" not in out:
+        raise RemoteError(f"the board's probe output is incomplete: {text[-200:]!r}")
+    return {key: "\n".join(value) for key, value in out.items()}
+
+
+def parse_helper_marks(text: str) -> dict[str, float]:
+    """The helper's `marks` file: board times of idle_end, trtexec_start/_end, and trtexec_rc."""
+    marks = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        try:
+            marks[key] = float(value.replace(",", "."))
+        except ValueError:
+            raise ProfilingError(f"garbled helper mark on the board: {line!r}") from None
+    if "trtexec_end" not in marks:
+        raise ProfilingError("the run on the board did not finish (no end mark): incomplete result")
+    return marks
+
+
+def timed_window(
+    stamps: list[float], lines: list[str], walltime_s: float, marks: dict[str, float]
+) -> tuple[float, float]:
+    """(start, end) of trtexec's timing loop in board time, from its stamped log.
+
+    It ends when trtexec prints its first report line and lasts `walltime_s`. If the
+    `Starting inference` line arrived well after that start, trtexec's output was
+    buffered and the stamps say nothing about timing: fail rather than integrate the
+    wrong window.
+    """
+    index = first_report_line(lines)
+    if index is None:
+        raise TrtexecOutputError("cannot place the timed window: no report line in trtexec's log")
+    end = stamps[index]
+    start = end - walltime_s
+    if "idle_end" not in marks or start < marks.get("trtexec_start", -math.inf):
+        raise TegrastatsError(
+            "the timed window does not fall inside the trtexec run (clock stamps garbled?)"
+        )
+    started = next((i for i, line in enumerate(lines[:index])
+                    if _strip_log_prefix(line).startswith("Starting inference")), None)
+    # Fully buffered output arrives at the end; half the window leaves room for a busy board.
+    if started is not None and stamps[started] > start + walltime_s / 2:
+        raise TegrastatsError(
+            "trtexec's output reached the board's log late (it was buffered), so the timed "
+            "window cannot be placed; install coreutils' stdbuf on the board"
+        )
+    return start, end
+
+
+def _strip_log_prefix(line: str) -> str:
+    return re.sub(r"^\s*(?:\[[^\]]*\]\s*)*", "", line)
+
+
+def clock_drift_warning(conditions: Mapping[str, Any], device_name: str) -> str | None:
+    """A warning when the GPU clock moved more than 5% inside the timed window, else None."""
+    low, high = conditions.get("gpu_clock_mhz_min"), conditions.get("gpu_clock_mhz_max")
+    if low is not None and high is not None and high > 0 and (high - low) / high > 0.05:
+        return (
+            f"the GPU clock of {device_name} moved between {low:.0f} and {high:.0f} "
+            "MHz during the timed window (DVFS or thermal throttling): lock the clocks "
+            "with `sudo jetson_clocks` and let the board cool"
+        )
+    return None

@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
-import re
 import shlex
 import tarfile
 import warnings
@@ -38,86 +37,44 @@ from hwnas.profilers._base import Profiler, ProfilingError
 from hwnas.profilers._model import ModelSource
 from hwnas.profilers._settings import ProfileSettings
 from hwnas.profilers._ssh import RemoteError, SshTarget
-from hwnas.profilers._stats import median_ci_fraction, percentile
+from hwnas.profilers._stats import median_ci_fraction
 from hwnas.profilers._tegrastats import (
     TegrastatsError,
     check_cadence,
+    clock_drift_warning,
+    inference_energy,
+    parse_helper_marks,
     parse_jetson_clocks,
     parse_nvpmodel,
+    parse_probe_sections,
     parse_stamped_log,
-    rail_power_mw,
+    timed_window,
     window_conditions,
-    window_energy,
 )
 from hwnas.profilers._trtexec import (
     TrtexecOutputError,
     TrtVersion,
-    first_report_line,
+    latency_percentiles_ms,
     parse_export_times,
+    parse_stamped_trtexec_log,
     parse_trtexec_output,
     parse_version,
+    report_summary,
     trtexec_flags,
 )
 
 # The helper runs with bash on the board. `timeout` (run by SshTarget) signals its whole
 # process group, so trtexec, tegrastats and the stampers all stop on a deadline.
-HELPER_SCRIPT = r"""# hwnas Jetson helper: copied to a temporary folder on the board, removed after.
-set -u
-export LC_ALL=C
-mode=$1; dir=$2; tools=$3; shift 3
-[ -n "$tools" ] && PATH="$tools:$PATH"
-PATH="$PATH:/usr/sbin:/sbin:/usr/src/tensorrt/bin"
-export PATH
-cd "$dir" || exit 90
-stamp() {
-  if [ -n "${EPOCHREALTIME:-}" ]; then
-    while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done
-  else
-    while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done
-  fi
-}
-now() { if [ -n "${EPOCHREALTIME:-}" ]; then printf '%s\n' "$EPOCHREALTIME"; else date +%s.%N; fi; }
-# stdbuf execs its command, so "$!" below is tegrastats itself.
-if command -v stdbuf >/dev/null 2>&1; then linebuf="stdbuf -oL"; else linebuf=""; fi
-if [ "$mode" = probe ]; then
-  trtexec=$1
-  echo "== trtexec"; command -v "$trtexec" >/dev/null 2>&1 && "$trtexec" --help 2>&1 | head -n 5
-  echo "== tegrastats"; command -v tegrastats || echo missing
-  echo "== stdbuf"; command -v stdbuf || echo missing
-  echo "== nvpmodel"; nvpmodel -q 2>&1 || sudo -n nvpmodel -q 2>&1 || echo unavailable
-  echo "== jetson_clocks"
-  out=$(jetson_clocks --show 2>&1) || out=$(sudo -n jetson_clocks --show 2>&1) || out=unavailable
-  printf '%s\n' "$out"
-  echo "== end"
-  exit 0
-fi
-interval=$1; idle=$2; energy=$3; shift 3
-spid=
-stop_tegrastats() {
-  if [ -n "$spid" ]; then
-    [ -f tegrastats.pid ] && kill "$(cat tegrastats.pid)" 2>/dev/null
-    wait "$spid" 2>/dev/null; spid=
-  fi
-}
-trap stop_tegrastats EXIT
-trap 'exit 143' TERM INT HUP
-rm -f trtexec.log tegrastats.log times.json marks tegrastats.pid
-if [ "$energy" = 1 ]; then
-  ( $linebuf tegrastats --interval "$interval" 2>tegrastats.err & echo $! > tegrastats.pid; wait ) \
-    | stamp > tegrastats.log &
-  spid=$!
-  sleep "$idle"
-  echo "idle_end $(now)" >> marks
-fi
-echo "trtexec_start $(now)" >> marks
-$linebuf "$@" 2>&1 | stamp > trtexec.log
-rc=${PIPESTATUS[0]}
-echo "trtexec_end $(now)" >> marks
-if [ "$energy" = 1 ]; then sleep "$(awk "BEGIN{print $interval/1000}")"; fi
-stop_tegrastats
-echo "trtexec_rc $rc" >> marks
-exit 0
-"""
+HELPER_SCRIPT_NAME = "jetson_helper.sh"  # package data next to this module
+
+
+def helper_script() -> bytes:
+    """The board-side helper (bash), read from the package data."""
+    from importlib.resources import files
+
+    return files("hwnas.profilers").joinpath(HELPER_SCRIPT_NAME).read_bytes()
+
+
 _FILES = ("marks", "trtexec.log", "tegrastats.log", "times.json")
 
 
@@ -223,7 +180,7 @@ class TrtexecSshProfiler(Profiler):
         if not directory.startswith(tmp_root.rstrip("/") + "/hwnas-"):
             raise RemoteError(f"mktemp on {ssh.label} returned an unexpected path {directory!r}")
         try:
-            ssh.write_file(f"{directory}/hwnas_helper.sh", HELPER_SCRIPT.encode(), 30.0,
+            ssh.write_file(f"{directory}/hwnas_helper.sh", helper_script(), 30.0,
                            "copying the helper script")
             ssh.write_file(f"{directory}/model.onnx", onnx, max(30.0, timeout),
                            "copying the ONNX model")
@@ -236,14 +193,14 @@ class TrtexecSshProfiler(Profiler):
                 ["bash", f"{directory}/hwnas_helper.sh", "probe", directory, tool_dir, trtexec],
                 60.0, "probing the board (trtexec, nvpmodel, jetson_clocks)",
             ).stdout.decode("utf-8", "replace")
-            sections = _sections(probe)
+            sections = parse_probe_sections(probe)
             if not sections.get("trtexec", "").strip() and trtexec == "trtexec":
                 trtexec = "/usr/src/tensorrt/bin/trtexec"
                 probe = ssh.run(
                     ["bash", f"{directory}/hwnas_helper.sh", "probe", directory, tool_dir, trtexec],
                     60.0, "probing the board (trtexec, nvpmodel, jetson_clocks)",
                 ).stdout.decode("utf-8", "replace")
-                sections = _sections(probe)
+                sections = parse_probe_sections(probe)
             if not sections.get("trtexec", "").strip():
                 raise DeviceError(
                     f"trtexec was not found on {device.name} ({ssh.label}): install TensorRT "
@@ -333,8 +290,8 @@ class TrtexecSshProfiler(Profiler):
             budget, "running trtexec on the board",
         )
         files = _fetch(board)
-        marks = _marks(files.get("marks", ""))
-        stamps, lines = _unstamp(files.get("trtexec.log", ""))
+        marks = parse_helper_marks(files.get("marks", ""))
+        stamps, lines = parse_stamped_trtexec_log(files.get("trtexec.log", ""))
         log = "\n".join(lines)
         if marks.get("trtexec_rc", 1) != 0 and "&&&& FAILED" not in log:
             raise TrtexecOutputError(
@@ -345,9 +302,11 @@ class TrtexecSshProfiler(Profiler):
         board.built = True
         queries = parse_export_times(files.get("times.json", ""), report, warmup_ms)
         latency = list(queries.latency_ms)
-        board.environment["trtexec"] = _report_dict(report, len(latency))
-        board.environment["latency_percentiles_ms"] = _percentiles(latency)
-        board.environment["gpu_compute_percentiles_ms"] = _percentiles(list(queries.gpu_compute_ms))
+        board.environment["trtexec"] = report_summary(report, len(latency))
+        board.environment["latency_percentiles_ms"] = latency_percentiles_ms(latency)
+        board.environment["gpu_compute_percentiles_ms"] = latency_percentiles_ms(
+            list(queries.gpu_compute_ms)
+        )
         if board.energy:
             self._energy(board, files, marks, stamps, lines, report.walltime_s, len(latency))
         return latency
@@ -362,39 +321,17 @@ class TrtexecSshProfiler(Profiler):
             )
         check_cadence(samples, self.interval_ms)
         start, end = timed_window(stamps, lines, walltime_s, marks)
-        rail = str(board.rail)
-        active = window_energy(samples, rail, start, end)
-        idle_samples = [s for s in samples if s.time_s <= marks["idle_end"]]
-        if len(idle_samples) < 2:
-            raise TegrastatsError(
-                f"the idle baseline held {len(idle_samples)} tegrastats sample(s); raise idle_s"
-            )
-        idle_power_mw = sum(rail_power_mw(s, rail) for s in idle_samples) / len(idle_samples)
-        board.energy_mj = active.energy_mj / queries
-        board.idle_energy_mj = idle_power_mw * active.window_s / queries
-        board.environment["energy"] = {
-            "rail": rail,
-            "energy_mj": board.energy_mj,
-            "idle_energy_mj": board.idle_energy_mj,
-            "dynamic_energy_mj": board.energy_mj - board.idle_energy_mj,
-            "active_power_mw": active.mean_power_mw,
-            "idle_power_mw": idle_power_mw,
-            "window_s": active.window_s,
-            "window_samples": active.samples,
-            "idle_samples": len(idle_samples),
-            "queries": queries,
-            "energy_per_input_mj": board.energy_mj / board.settings.batch_size,
-            "tegrastats_interval_ms": self.interval_ms,
-        }
+        energy = inference_energy(
+            samples, str(board.rail), start, end, marks["idle_end"], queries,
+            board.settings.batch_size, self.interval_ms,
+        )
+        board.energy_mj, board.idle_energy_mj = energy["energy_mj"], energy["idle_energy_mj"]
+        board.environment["energy"] = energy
         conditions = window_conditions(samples, start, end)
         board.environment["thermal"] = conditions
-        low, high = conditions.get("gpu_clock_mhz_min"), conditions.get("gpu_clock_mhz_max")
-        if low is not None and high is not None and high > 0 and (high - low) / high > 0.05:
-            board.warnings.append(
-                f"the GPU clock of {board.device.name} moved between {low:.0f} and {high:.0f} "
-                "MHz during the timed window (DVFS or thermal throttling): lock the clocks "
-                "with `sudo jetson_clocks` and let the board cool"
-            )
+        drift = clock_drift_warning(conditions, board.device.name)
+        if drift is not None:
+            board.warnings.append(drift)
 
     # --- report and clean up ------------------------------------------------------------
     def _environment(self, handle: _Board) -> dict[str, Any]:
@@ -424,40 +361,6 @@ class TrtexecSshProfiler(Profiler):
 
 
 # --- helpers ------------------------------------------------------------------------------
-def timed_window(
-    stamps: list[float], lines: list[str], walltime_s: float, marks: dict[str, float]
-) -> tuple[float, float]:
-    """(start, end) of trtexec's timing loop in board time, from its stamped log.
-
-    It ends when trtexec prints its first report line and lasts `walltime_s`. If the
-    `Starting inference` line arrived well after that start, trtexec's output was
-    buffered and the stamps say nothing about timing: fail rather than integrate the
-    wrong window.
-    """
-    index = first_report_line(lines)
-    if index is None:
-        raise TrtexecOutputError("cannot place the timed window: no report line in trtexec's log")
-    end = stamps[index]
-    start = end - walltime_s
-    if "idle_end" not in marks or start < marks.get("trtexec_start", -math.inf):
-        raise TegrastatsError(
-            "the timed window does not fall inside the trtexec run (clock stamps garbled?)"
-        )
-    started = next((i for i, line in enumerate(lines[:index])
-                    if _strip_log_prefix(line).startswith("Starting inference")), None)
-    # Fully buffered output arrives at the end; half the window leaves room for a busy board.
-    if started is not None and stamps[started] > start + walltime_s / 2:
-        raise TegrastatsError(
-            "trtexec's output reached the board's log late (it was buffered), so the timed "
-            "window cannot be placed; install coreutils' stdbuf on the board"
-        )
-    return start, end
-
-
-def _strip_log_prefix(line: str) -> str:
-    return re.sub(r"^\s*(?:\[[^\]]*\]\s*)*", "", line)
-
-
 def _read(path: str) -> bytes:
     from pathlib import Path
 
@@ -503,20 +406,6 @@ def _static_shapes(onnx_bytes: bytes, batch_size: int) -> str | None:
     return ",".join(shapes) if dynamic else None
 
 
-def _sections(text: str) -> dict[str, str]:
-    out: dict[str, list[str]] = {}
-    current = None
-    for line in text.splitlines():
-        if line.startswith("== "):
-            current = line[3:].strip()
-            out[current] = []
-        elif current is not None:
-            out[current].append(line)
-    if "end" not in out:
-        raise RemoteError(f"the board's probe output is incomplete: {text[-200:]!r}")
-    return {key: "\n".join(value) for key, value in out.items()}
-
-
 def _fetch(board: _Board) -> dict[str, str]:
     quoted = " ".join(shlex.quote(name) for name in _FILES)
     result = board.ssh.run(
@@ -532,54 +421,3 @@ def _fetch(board: _Board) -> dict[str, str]:
             }
     except tarfile.TarError as error:
         raise ProfilingError(f"results from {board.ssh.label} arrived damaged: {error}") from None
-
-
-def _marks(text: str) -> dict[str, float]:
-    marks = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(" ")
-        try:
-            marks[key] = float(value.replace(",", "."))
-        except ValueError:
-            raise ProfilingError(f"garbled helper mark on the board: {line!r}") from None
-    if "trtexec_end" not in marks:
-        raise ProfilingError("the run on the board did not finish (no end mark): incomplete result")
-    return marks
-
-
-def _unstamp(text: str) -> tuple[list[float], list[str]]:
-    stamps, lines = [], []
-    for raw in text.split("\n"):
-        if not raw:
-            continue
-        stamp, _, line = raw.partition(" ")
-        try:
-            stamps.append(float(stamp.replace(",", ".")))
-        except ValueError:
-            raise ProfilingError(f"unstamped trtexec log line: {raw[:120]!r}") from None
-        lines.append(line)
-    return stamps, lines
-
-
-def _percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "min": ordered[0],
-        "p50": percentile(ordered, 50),
-        "p90": percentile(ordered, 90),
-        "p95": percentile(ordered, 95),
-        "p99": percentile(ordered, 99),
-        "max": ordered[-1],
-        "mean": sum(ordered) / len(ordered),
-    }
-
-
-def _report_dict(report: Any, queries: int) -> dict[str, Any]:
-    return {
-        "version": str(report.version),
-        "latency_ms": dataclasses.asdict(report.latency),
-        "gpu_compute_ms": dataclasses.asdict(report.gpu_compute),
-        "throughput_qps": report.throughput_qps,
-        "walltime_s": report.walltime_s,
-        "queries": queries,
-    }

@@ -28,14 +28,17 @@ the summary so that the two can never silently disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hwnas.core import ConfigError
 from hwnas.profilers._base import ProfilingError
+from hwnas.profilers._stats import percentile
 
 _PREFIX = re.compile(r"^\s*(?:\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\]\s*)?(?:\[[IWEVF]\]\s*)?")
 _NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|nan)"
@@ -370,3 +373,45 @@ def _first_line(text: str) -> str:
 def _last_lines(text: str, count: int = 3) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return " | ".join(lines[-count:]) or "(no output)"
+
+
+# --- the board's stamped log, and what a measurement records of it ---------------------
+def parse_stamped_trtexec_log(text: str) -> tuple[list[float], list[str]]:
+    """(board times, lines) of trtexec's log, each line stamped `<epoch seconds> <line>`."""
+    stamps, lines = [], []
+    for raw in text.split("\n"):
+        if not raw:
+            continue
+        stamp, _, line = raw.partition(" ")
+        try:
+            stamps.append(float(stamp.replace(",", ".")))
+        except ValueError:
+            raise ProfilingError(f"unstamped trtexec log line: {raw[:120]!r}") from None
+        lines.append(line)
+    return stamps, lines
+
+
+def latency_percentiles_ms(values: list[float]) -> dict[str, float]:
+    """min, p50, p90, p95, p99, max and mean of per-query latencies (ms)."""
+    ordered = sorted(values)
+    return {
+        "min": ordered[0],
+        "p50": percentile(ordered, 50),
+        "p90": percentile(ordered, 90),
+        "p95": percentile(ordered, 95),
+        "p99": percentile(ordered, 99),
+        "max": ordered[-1],
+        "mean": sum(ordered) / len(ordered),
+    }
+
+
+def report_summary(report: TrtexecReport, queries: int) -> dict[str, Any]:
+    """trtexec's own summary as plain data, for a measurement's environment."""
+    return {
+        "version": str(report.version),
+        "latency_ms": dataclasses.asdict(report.latency),
+        "gpu_compute_ms": dataclasses.asdict(report.gpu_compute),
+        "throughput_qps": report.throughput_qps,
+        "walltime_s": report.walltime_s,
+        "queries": queries,
+    }

@@ -1,5 +1,5 @@
-"""Apache TVM: Relax ONNX frontend, build for the host or a cross target, time locally or
-on a board reached through the TVM RPC tracker.
+"""The tvm profiler: build with `hwnas.toolchain` (Relax ONNX frontend, host or cross
+target), time locally or on a board reached through the TVM RPC tracker.
 
 Untuned TVM code says nothing about deployment (a NAS-Bench-201 network ran ~30x slower
 than ONNX Runtime here), so pass a MetaSchedule tuning database (`hwnas.profilers.
@@ -8,7 +8,6 @@ tune_tvm`): built once per target, shared by every architecture of a space.
 
 from __future__ import annotations
 
-import os
 import queue
 import tempfile
 import threading
@@ -18,162 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import ConfigError, DeviceError, DeviceSpec, import_optional
+from hwnas.core import ConfigError, DeviceError, DeviceSpec
 from hwnas.profilers._base import PROFILERS, Profiler
 from hwnas.profilers._environment import package_versions
 from hwnas.profilers._model import ModelSource
 from hwnas.profilers._settings import ProfileSettings
 from hwnas.profilers._tvm_rpc import tracker_keys
-
-HOST_TARGET: Mapping[str, Any] = {"kind": "llvm"}
-DEFAULT_CROSS_COMPILER = "aarch64-linux-gnu-gcc"
-MODULE_EQUALITY = "anchor-block"  # fused variants of one conv share its tuning record
-
-
-def import_tvm() -> Any:
-    """`import tvm` (4-5 s), or MissingDependencyError naming the `tvm` extra."""
-    return import_optional("tvm", "tvm", "the tvm profiler")
-
-
-def device_target(device: DeviceSpec, target: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The TVM target of a device: explicit, else its catalog `tvm_target`, else host llvm."""
-    chosen = target or device.properties.get("tvm_target") or _host_target(device)
-    if not isinstance(chosen, Mapping) or "kind" not in chosen:
-        raise ConfigError(
-            f"TVM target for {device.name} must be a table with a 'kind', e.g. "
-            '{ kind = "llvm", mtriple = "aarch64-linux-gnu", mattr = ["+neon"] }'
-        )
-    out = {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()}
-    if "num-cores" not in out:
-        # MetaSchedule needs it, and tuning records only match the same target.
-        out["num-cores"] = int(device.properties.get("cores") or _default_cores(device))
-    return out
-
-
-def _host_target(device: DeviceSpec) -> dict[str, Any]:
-    """llvm for this host's own CPU: without `mcpu` LLVM emits baseline x86-64 (SSE2), and
-    MetaSchedule's vector rules size for the wrong width."""
-    if device.access.method != "local":
-        return dict(HOST_TARGET)
-    import_tvm()
-    from tvm.target import codegen
-
-    return {**HOST_TARGET, "mcpu": str(codegen.llvm_get_system_cpu())}
-
-
-def _default_cores(device: DeviceSpec) -> int:
-    if device.access.method == "local":
-        import psutil
-
-        return psutil.cpu_count(logical=False) or os.cpu_count() or 1
-    return 4  # a board without properties.cores: the common 4-core ARM board
-
-
-def is_cross_target(target: Mapping[str, Any]) -> bool:
-    """True when the target's triple is not this host's architecture."""
-    import platform
-
-    triple = str(target.get("mtriple", ""))
-    return bool(triple) and not triple.startswith(platform.machine())
-
-
-def relax_module(onnx_bytes: bytes, target: Any) -> Any:
-    """The ONNX model as a Relax module, legalised and fused (the tuning task form)."""
-    import onnx
-
-    tvm = import_tvm()
-    from tvm import relax
-    from tvm.relax import transform
-    from tvm.relax.frontend.onnx import from_onnx
-
-    mod = from_onnx(onnx.load_from_string(onnx_bytes), keep_params_in_input=False)
-    with target:
-        return tvm.transform.Sequential(
-            [
-                transform.DecomposeOpsForInference(),
-                transform.CanonicalizeBindings(),
-                relax.pipeline.zero_pipeline(),
-            ]
-        )(mod)
-
-
-def open_database(path: str | Path, module_equality: str = MODULE_EQUALITY) -> Any:
-    """The MetaSchedule JSON database in folder `path` (created when absent)."""
-    import_tvm()
-    from tvm.s_tir import meta_schedule as ms
-
-    folder = Path(path).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    return ms.database.JSONDatabase(
-        str(folder / "workloads.json"),
-        str(folder / "tuning_records.json"),
-        module_equality=module_equality,
-    )
-
-
-def build(
-    onnx_bytes: bytes, target_dict: Mapping[str, Any], database_dir: str | Path | None
-) -> Any:
-    """Compile for the target: tuned from the database when given, else the default pipeline."""
-    return build_with_coverage(onnx_bytes, target_dict, database_dir)[0]
-
-
-def build_with_coverage(
-    onnx_bytes: bytes, target_dict: Mapping[str, Any], database_dir: str | Path | None
-) -> tuple[Any, float | None]:
-    """The compiled executable and the share of its tuning tasks found in the database.
-
-    Tasks without a record fall back to TVM's default schedules, so a coverage below 1
-    means partly untuned code (tune the missing workloads with `tune_tvm`).
-    """
-    tvm = import_tvm()
-    target = tvm.target.Target(dict(target_dict))
-    mod = relax_module(onnx_bytes, target)
-    if database_dir is None:
-        return tvm.compile(mod, target=target), None
-    from tvm.s_tir import meta_schedule as ms
-
-    database = open_database(database_dir)
-    tasks = ms.relax_integration.extract_tasks(mod, target, module_equality=MODULE_EQUALITY)
-    covered = sum(has_record(database, task.dispatched[0]) for task in tasks)
-    try:
-        executable = ms.relax_integration.compile_relax(database, mod, target, None)
-    except Exception as error:
-        if "unscheduled_blocks" not in str(error):
-            raise
-        # An anchor's trace does not replay on every fused variant (more than one spatial
-        # block left over); then only exact records apply and the rest is untuned.
-        database = open_database(database_dir, module_equality="structural")
-        covered = sum(has_record(database, task.dispatched[0]) for task in tasks)
-        executable = ms.relax_integration.compile_relax(database, mod, target, None)
-    return executable, covered / len(tasks) if tasks else 1.0
-
-
-def has_record(database: Any, mod: Any) -> bool:
-    """Whether the database holds at least one tuning record for the workload `mod`."""
-    if not database.has_workload(mod):
-        return False
-    return len(database.get_top_k(database.commit_workload(mod), 1)) > 0
-
-
-def export_library(
-    executable: Any, folder: str, target_dict: Mapping[str, Any], cross_compiler: str | None = None
-) -> str:
-    """Write the executable as a shared library, cross-compiled for a foreign triple."""
-    path = os.path.join(folder, "model.so")
-    if is_cross_target(target_dict):
-        import shutil
-
-        compiler = cross_compiler or DEFAULT_CROSS_COMPILER
-        if shutil.which(compiler) is None:
-            raise DeviceError(
-                f"cross compiler {compiler} not found; on Debian/Ubuntu run "
-                "`apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross`"
-            )
-        executable.export_library(path, cc=compiler)
-    else:
-        executable.export_library(path)
-    return path
+from hwnas.toolchain import (
+    build_with_coverage,
+    device_target,
+    export_library,
+    import_tvm,
+    is_cross_target,
+)
 
 
 @dataclass
@@ -371,9 +227,10 @@ class TvmProfiler(Profiler):
             remote = _call_with_timeout(
                 request,
                 timeout_s,
-                f"TVM RPC tracker {access.tracker_host}:{access.tracker_port} (key {access.rpc_key!r}; "
-                "is the board's rpc_server running and registered?)",
+                f"TVM RPC tracker {access.tracker_host}:{access.tracker_port} "
+                f"(key {access.rpc_key!r}; is the board's rpc_server running and registered?)",
             )
+
             def load() -> None:
                 if settings.threads is not None:
                     remote.get_function("runtime.config_threadpool")(0, settings.threads)

@@ -15,7 +15,7 @@ from typing import Any
 
 from hwnas.core import ConfigError, DeviceSpec
 from hwnas.profilers._model import ModelSource, as_model_source
-from hwnas.profilers._tvm import (
+from hwnas.toolchain import (
     MODULE_EQUALITY,
     device_target,
     has_record,

@@ -26,6 +26,16 @@ from hwnas.testing._predictors import (
     check_strings_and_gene_arrays_agree,
     check_unfitted_predictor_refuses,
 )
+from hwnas.testing._profilers import (
+    PROFILER_CHECKS,
+    SUITE_SETTINGS,
+    TINY_ARCH,
+    check_latency_grows_with_batch_size,
+    check_measures_a_tiny_network,
+    check_profiler,
+    runnable_device,
+    tiny_source,
+)
 from hwnas.testing._proxies import (
     CHEAP_NB201_ARCH,
     PROXY_CHECKS,
@@ -75,10 +85,13 @@ from hwnas.testing._strategies import (
 
 __all__ = [
     "CHEAP_NB201_ARCH",
+    "PROFILER_CHECKS",
     "PROXY_CHECKS",
     "SOURCE_CHECKS",
     "SPACE_CHECKS",
     "STRATEGY_CHECKS",
+    "SUITE_SETTINGS",
+    "TINY_ARCH",
     "SourceCase",
     "StrategyRun",
     "StrategyRuns",
@@ -93,9 +106,11 @@ __all__ = [
     "check_features_are_finite_and_aligned",
     "check_isomorphism_key_is_stable",
     "check_latency_blocks",
+    "check_latency_grows_with_batch_size",
     "check_llm_hooks",
     "check_malformed_strings_are_refused",
     "check_manifest_describes_the_model",
+    "check_measures_a_tiny_network",
     "check_no_duplicate_evaluations",
     "check_one_value_per_architecture_in_order",
     "check_onnx_export_matches_torch",
@@ -103,6 +118,7 @@ __all__ = [
     "check_other_format_version_is_refused",
     "check_parse_format_round_trip",
     "check_predictions_rank",
+    "check_profiler",
     "check_proxy_on_architecture",
     "check_proxy_on_module",
     "check_quality_against_the_true_front",
@@ -117,7 +133,9 @@ __all__ = [
     "run_source_suite",
     "run_strategy",
     "run_strategy_suite",
+    "runnable_device",
     "strategy_runs",
     "suite_config",
     "tiny_network",
+    "tiny_source",
 ]

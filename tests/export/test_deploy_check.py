@@ -89,7 +89,7 @@ def test_deploy_check_notes_a_different_device(measured_run, tmp_path, table_run
 
 
 def test_deploy_check_refuses_files_without_hwnas_metadata(tmp_path, nb201) -> None:
-    from hwnas.export import export_onnx
+    from hwnas.toolchain import export_onnx
 
     plain = tmp_path / "plain.onnx"
     export_onnx(nb201.to_torch(ARCHS[0]), (3, 32, 32), plain)

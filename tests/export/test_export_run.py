@@ -16,8 +16,8 @@ from hwnas.export import (
     export_from_run,
     pick_candidate,
     read_metadata,
-    reinitialize_weights,
 )
+from hwnas.toolchain import reinitialize_weights
 
 SMALL = Architecture(
     "nb201", "|none~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|avg_pool_3x3~2|"
@@ -72,7 +72,7 @@ def test_cli_export_knee_and_metadata_round_trip(table_run, tmp_path) -> None:
 
 
 def test_deployed_graph_computes_the_benchmark_network(tmp_path, nb201) -> None:
-    from hwnas.export import export_onnx
+    from hwnas.toolchain import export_onnx
 
     sample = [a for a in nb201.sample(60, seed=3) if not all(nb201.live_edges(a))]
     # A conv reading a node fed only by `none` edges outputs BatchNorm's shift, not zero:

@@ -95,8 +95,8 @@ def test_unlocked_clocks_warn_and_energy_can_be_skipped(make_board, tiny_onnx):
 
 def test_a_dynamic_batch_model_gets_its_shape_and_a_fixed_one_must_match(make_board, tmp_path,
                                                                         tiny_onnx):
-    from hwnas.export import export_onnx
     from hwnas.profilers import ModelSource
+    from hwnas.toolchain import export_onnx
 
     source = ModelSource.from_onnx(tiny_onnx)
     arch = ModelSource.from_architecture(

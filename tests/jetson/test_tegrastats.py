@@ -184,7 +184,7 @@ def _stamped_run(start_line_at: float):
 
 
 def test_the_timed_window_ends_at_the_first_report_line():
-    from hwnas.profilers._tensorrt_remote import timed_window
+    from hwnas.profilers._tegrastats import timed_window
 
     stamps, lines = _stamped_run(100.1)
     marks = {"idle_end": 99.5, "trtexec_start": 99.9, "trtexec_end": 103.5}
@@ -192,7 +192,7 @@ def test_the_timed_window_ends_at_the_first_report_line():
 
 
 def test_buffered_trtexec_output_cannot_place_the_window():
-    from hwnas.profilers._tensorrt_remote import timed_window
+    from hwnas.profilers._tegrastats import timed_window
 
     stamps, lines = _stamped_run(103.29)  # every line arrived at the end: buffered
     marks = {"idle_end": 99.5, "trtexec_start": 99.9, "trtexec_end": 103.5}
@@ -211,3 +211,18 @@ def test_temperatures_and_gpu_clock_are_read_and_sensors_off_are_skipped():
     assert temperatures["tj"] == 47.75 and clock == 305.0
     assert parse_thermal(TX2)[1] is None  # "GR3D_FREQ 0%": no clock without root
     assert parse_thermal(TX2.replace("GR3D_FREQ 0%", "GR3D_FREQ 12%@1300"))[1] == 1300.0
+
+
+def test_the_board_helper_ships_as_package_data_and_parses_as_bash():
+    import shutil
+    import subprocess
+
+    from hwnas.profilers._tensorrt_remote import helper_script
+
+    script = helper_script()
+    assert script.startswith(b"# hwnas Jetson helper")
+    assert b'mode=$1; dir=$2; tools=$3' in script
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, check=False)
+    assert checked.returncode == 0, checked.stderr.decode()

@@ -154,7 +154,7 @@ def test_aarch64_cross_compile_builds_an_arm64_library(tmp_path, matmul):
         pytest.skip(
             "cross compiler missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
         )
-    from hwnas.profilers._tvm import build, device_target, export_library
+    from hwnas.toolchain import build, device_target, export_library
 
     target = device_target(get_device("raspberry-pi-5"))
     assert target["mtriple"] == "aarch64-linux-gnu"
@@ -167,7 +167,7 @@ def test_aarch64_cross_compile_builds_an_arm64_library(tmp_path, matmul):
 
 @pytest.mark.parametrize("name", ["raspberry-pi-4", "raspberry-pi-5"])
 def test_pi_targets_take_their_core_count_from_the_catalog(name):
-    from hwnas.profilers._tvm import device_target
+    from hwnas.toolchain import device_target
 
     spec = get_device(name)
     assert spec.properties["cores"] == 4

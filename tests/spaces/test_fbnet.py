@@ -76,7 +76,7 @@ def test_block_keys_leave_out_identity_skips(fbnet):
 def test_onnx_export_matches_torch(fbnet):
     import torch
 
-    from hwnas.export import export_onnx, max_abs_error_vs_torch, reinitialize_weights
+    from hwnas.toolchain import export_onnx, max_abs_error_vs_torch, reinitialize_weights
 
     torch.set_num_threads(1)
     shape = (3, 16, 16)

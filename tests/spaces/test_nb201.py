@@ -179,7 +179,7 @@ def _pruned_with_same_weights(nb201, arch, full):
 
 
 def test_pruned_network_computes_the_same_function(nb201) -> None:
-    from hwnas.export import reinitialize_weights
+    from hwnas.toolchain import reinitialize_weights
 
     archs = nb201.sample(25, seed=4) + [
         "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",

@@ -4,7 +4,7 @@ import onnx
 import pytest
 import torch
 
-from hwnas.export import (
+from hwnas.toolchain import (
     DEFAULT_TOLERANCE,
     ExportError,
     export_onnx,
@@ -27,7 +27,10 @@ def test_onnx_runtime_matches_torch_on_20_random_architectures(nb201, shape, cla
 def test_reinitialised_outputs_depend_on_the_input(nb201) -> None:
     # With default initialisation every output would equal the classifier bias.
     shape = (3, 32, 32)
-    arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    arch = (
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+        "skip_connect~2|"
+    )
     model = reinitialize_weights(nb201.to_torch(arch, shape, 10), shape, seed=0)
     with torch.no_grad():
         outputs = model(torch.randn(8, *shape))
@@ -36,8 +39,9 @@ def test_reinitialised_outputs_depend_on_the_input(nb201) -> None:
 
 def test_the_check_catches_a_wrong_graph(nb201, tmp_path) -> None:
     shape = (3, 32, 32)
-    a = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
-    b = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|"
+    common = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+    a = common + "nor_conv_3x3~1|skip_connect~2|"
+    b = common + "nor_conv_1x1~1|skip_connect~2|"
     model_a = reinitialize_weights(nb201.to_torch(a, shape, 10), shape, seed=0)
     model_b = reinitialize_weights(nb201.to_torch(b, shape, 10), shape, seed=0)
     path = tmp_path / "a.onnx"

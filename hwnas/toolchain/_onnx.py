@@ -7,8 +7,6 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from hwnas.core import HwnasError
 
 if TYPE_CHECKING:
@@ -115,6 +113,7 @@ def max_abs_error_vs_torch(
     seed: int = 0,
 ) -> float:
     """Largest absolute difference between torch and ONNX Runtime outputs on random input."""
+    import numpy as np
     import onnxruntime as ort
     import torch
 
