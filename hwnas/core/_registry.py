@@ -28,15 +28,7 @@ class Registry(Generic[T]):
         self.base = base
         self.entry_point_group = f"hwnas.{kind}"
         self._factories: dict[str, Callable[..., T]] = {}
-        self._builtin_loaders: list[Callable[[], None]] = []
         self._loaded = False
-
-    def add_builtin_loader(self, loader: Callable[[], None]) -> None:
-        """Run `loader` (it imports the built-in plugin modules) on first lookup.
-
-        Deprecated: a package imports its `_builtin` module in `__init__` instead (spaces,
-        proxies and predictors do); kept while other registries still use it."""
-        self._builtin_loaders.append(loader)
 
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
         """Decorator: register a class or factory under `name` (a duplicate name raises)."""
@@ -58,8 +50,6 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True
-        for loader in self._builtin_loaders:
-            loader()
         for entry in entry_points(group=self.entry_point_group):
             if entry.name not in self._factories:
                 self._add(entry.name, entry.load())

@@ -75,17 +75,3 @@ def test_entry_point_plugins_load_on_first_lookup(tmp_path: Path, monkeypatch) -
     assert registry.list() == ["gadget"]
     assert type(registry.create("gadget")).__name__ == "Gadget"
 
-
-def test_builtin_loader_runs_once_on_first_lookup() -> None:
-    registry: Registry[Base] = Registry("widgets")
-    calls = []
-
-    def loader() -> None:
-        calls.append(1)
-        registry.register("late")(Base)
-
-    registry.add_builtin_loader(loader)
-    assert calls == []
-    assert registry.list() == ["late"]
-    assert registry.list() == ["late"]
-    assert calls == [1]
