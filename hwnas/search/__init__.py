@@ -66,6 +66,7 @@ from hwnas.search._strategy import (
     create_strategy,
     list_strategies,
 )
+from hwnas.search._train_source import TrainSource
 
 __all__ = [
     "BAND_FEATURES",
@@ -92,6 +93,7 @@ __all__ = [
     "SourceSpec",
     "SourceValue",
     "Strategy",
+    "TrainSource",
     "TrueFront",
     "build_partition",
     "compute_true_front",

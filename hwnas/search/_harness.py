@@ -109,6 +109,7 @@ class Evaluation:
     counted: bool  # counts against the budget
     error: str | None = None
     replayed: bool = False
+    screen: dict[str, float] | None = None  # cheap values of screened objectives
 
     @property
     def ok(self) -> bool:
@@ -146,6 +147,13 @@ class SearchContext:
             self.band_feature, config.bands, config.band_bounds
         )
         self.sources = self._build_sources()
+        # Chains whose cheap and final sources differ in unit (proxy:synflow>train:...)
+        # screen against the confirmed candidates' cheap values, not their final ones.
+        self._screen_in_cheap_units = any(
+            o.screened and chain[0].unit != chain[-1].unit
+            for o, chain in zip(self.objectives, self.sources, strict=True))
+        self._screen_archive = ParetoArchive()
+        self._screen_points: list[np.ndarray] = []
         # state
         self.evaluations = 0  # counted against the budget
         self.failed = 0
@@ -281,7 +289,7 @@ class SearchContext:
                     extra: dict[str, Any]) -> Evaluation:
         return Evaluation(candidate, proposal, extra.get("status", "ok"),
                           bool(extra.get("confirmed", True)), bool(extra.get("counted", True)),
-                          extra.get("error"), replayed=True)
+                          extra.get("error"), replayed=True, screen=extra.get("screen"))
 
     def _stage_values(self, stage: dict[int, ObjectiveSource],
                       archs: list[Architecture]) -> dict[int, list[SourceValue]]:
@@ -331,10 +339,11 @@ class SearchContext:
 
     def _near_front(self, point: np.ndarray) -> bool:
         """Within `confirm_margin` of each objective's range of being non-dominated."""
-        front = self.archive.points
+        front = self._screen_archive.points if self._screen_in_cheap_units else self.archive.points
         if len(front) == 0:
             return True
-        finals = np.array([self.vector(e.candidate) for e in self.final()])
+        finals = np.array(self._screen_points) if self._screen_in_cheap_units else \
+            np.array([self.vector(e.candidate) for e in self.final()])
         span = finals.max(axis=0) - finals.min(axis=0) if len(finals) > 1 else np.ones(len(point))
         span = np.where(span > 0, span, 1.0)
         gap = np.max(np.min((point - front) / span, axis=1))  # > 0: dominated by that much
@@ -378,8 +387,13 @@ class SearchContext:
                  "target_band": proposal.band}
         if failed:
             extra["partial"] = {name: value.value for name, value in objectives.items()}
+        screen = {self.objectives[i].name: float(cheap[i][j].value) for i in screened
+                  if cheap[i][j].ok} if self._screen_in_cheap_units else None
+        if screen:
+            extra["screen"] = screen
         self.store.add_candidate_with_measurements(candidate, extra, measurements)
-        return Evaluation(candidate, proposal, status, confirmed and not failed, counted, error)
+        return Evaluation(candidate, proposal, status, confirmed and not failed, counted, error,
+                          screen=screen)
 
     def _account(self, evaluation: Evaluation) -> None:
         key = self.key(evaluation.arch)
@@ -400,6 +414,12 @@ class SearchContext:
             point = self.vector(evaluation.candidate)
             self.archive.add(evaluation.arch.arch_id, point)
             self.band_archives[band].add(evaluation.arch.arch_id, point)
+            if self._screen_in_cheap_units:
+                screen = evaluation.screen or {}
+                cheap = np.array([screen.get(o.name, evaluation.candidate.value(o.name))
+                                  for o in self.objectives]) * self.signs
+                self._screen_points.append(cheap)
+                self._screen_archive.add(evaluation.arch.arch_id, cheap)
 
     def evaluation_of_key(self, key: str) -> Evaluation | None:
         return self._by_key.get(key)
