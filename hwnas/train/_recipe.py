@@ -81,6 +81,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -100,12 +103,9 @@ def _check(recipe: Recipe) -> None:
             continue
         # bool is an int: reject it where a number is meant, and numbers where a bool is
         if isinstance(value, bool) != (bool in types) or not isinstance(value, types):
-            kind = " or ".join(t.__name__ for t in types)
-            raise _bad(key, value, f"must be a {kind}")
-    positive = ("epochs", "batch_size")
-    for key in positive:
-        if getattr(recipe, key) < 1:
-            raise _bad(key, getattr(recipe, key), "must be at least 1")
+            raise _bad(key, value, f"must be {_KINDS[types[0]]}")
+    if recipe.epochs < 1:
+        raise _bad("epochs", recipe.epochs, "must be at least 1")
     if recipe.batch_size < 2:
         raise _bad("batch_size", recipe.batch_size, "BatchNorm needs batches of 2 or more")
     for key in ("learning_rate", "min_learning_rate", "momentum", "weight_decay"):
