@@ -69,8 +69,7 @@ def _torch_accuracy(path: Path, metadata: Mapping[str, Any], test_images: Any,
 def model_accuracy(model_path: str | Path, metadata: Mapping[str, Any],
                    data: str) -> tuple[dict[str, Any], list[str]]:
     """(figures, notes): test accuracy through ONNX Runtime and torch on `data`'s test split."""
-    from hwnas.train import Recipe, load_training_data
-    from hwnas.train._recipe import from_mapping
+    from hwnas.train import Recipe, load_recipe, load_training_data
 
     path = Path(model_path).expanduser()
     notes: list[str] = []
@@ -80,7 +79,7 @@ def model_accuracy(model_path: str | Path, metadata: Mapping[str, Any],
         raise ConfigError(f"{path}: --data needs a square input in the model metadata, got "
                           f"{shape or 'none'}; export the model with `hwnas export`")
     if training is not None:
-        recipe = from_mapping(dict(training["recipe"]), f"{path} training metadata")
+        recipe = load_recipe(**dict(training["recipe"]))
     else:
         recipe = Recipe(input_size=shape[1])
         notes.append("the model records no training: the test split and normalisation are "

@@ -72,13 +72,14 @@ class TrainResult:
     history: tuple[EpochRecord, ...] = ()
     resumed_from_epoch: int = 0
     cached: bool = False
+    precision: str = "fp32"  # fp32 | amp (float16 autocast, CUDA)
 
     def summary(self) -> dict[str, Any]:
         """The CLI's JSON: arch, epochs, val_acc, test_acc, seconds, weights, and context."""
         return {"arch": self.arch.string, "epochs": self.epochs, "val_acc": self.val_acc,
                 "test_acc": self.test_acc, "seconds": self.seconds, "weights": self.weights,
                 "arch_id": self.arch.arch_id, "space": self.arch.space, "seed": self.seed,
-                "device": self.device, "threads": self.threads,
+                "device": self.device, "precision": self.precision, "threads": self.threads,
                 "input_shape": list(self.input_shape), "num_classes": self.num_classes,
                 "layout": self.layout, "data": self.data, "recipe": self.recipe,
                 "out": self.out_dir, "resumed_from_epoch": self.resumed_from_epoch,
@@ -198,10 +199,13 @@ def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
 
 
 def _identity(arch: Architecture, data: TrainingData, recipe: Recipe, seed: int,
-              device: str) -> dict[str, Any]:
-    return {"space": arch.space, "arch": arch.string, "data": data.name,
-            "recipe": recipe.to_dict(), "seed": int(seed),
-            "device": "cpu" if device == "cpu" else "cuda"}
+              device: str, amp: bool) -> dict[str, Any]:
+    out = {"space": arch.space, "arch": arch.string, "data": data.name,
+           "recipe": recipe.to_dict(), "seed": int(seed),
+           "device": "cpu" if device == "cpu" else "cuda"}
+    if device != "cpu" and not amp:
+        out["precision"] = "fp32"
+    return out
 
 
 def _rng_states(generator: torch.Generator, device: str) -> dict[str, torch.Tensor]:
@@ -265,34 +269,39 @@ def train_architecture(
     threads: int | None = None,
     progress: Progress | None = None,
     training_data: TrainingData | None = None,
+    amp: bool | None = None,
 ) -> TrainResult:
     """Train `arch` into `out_dir` (resuming its checkpoint), or return the finished result.
 
     `data`: None or 'digits' (scikit-learn's digits) or a folder (CIFAR python batches,
     image folder); `training_data` passes splits already loaded for the same recipe.
+    `amp` (CUDA only; default on): float16 autocast with a gradient scaler.
     """
     from hwnas.spaces import create_space
 
     arch = create_space(arch.space).parse(arch)
     device = resolve_device(device)
+    if amp and device == "cpu":
+        raise ConfigError("mixed precision is for --device cuda; drop it on the CPU")
+    use_amp = device != "cpu" and amp is not False
     recipe = recipe or Recipe()
     loaded = training_data if training_data is not None else load_training_data(data, recipe)
     recipe = resolve_recipe(recipe, loaded)
     check_recipe_fits(recipe, loaded)
     folder = Path(out_dir).expanduser()
-    identity = _identity(arch, loaded, recipe, seed, device)
+    identity = _identity(arch, loaded, recipe, seed, device, use_amp)
     with _locked(folder):
         finished = _load_finished(folder, identity)
         if finished is not None:
             return finished
         with _reproducible(seed, threads if device == "cpu" else None, device == "cpu") as used:
             return _train(arch, folder, loaded, recipe, seed, device, threads, used, identity,
-                          progress)
+                          progress, use_amp)
 
 
 def _train(arch: Architecture, folder: Path, data: TrainingData, recipe: Recipe, seed: int,
            device: str, threads: int | None, used_threads: int, identity: dict[str, Any],
-           progress: Progress | None) -> TrainResult:
+           progress: Progress | None, amp: bool) -> TrainResult:
     import torch
 
     started = time.perf_counter()
@@ -301,9 +310,9 @@ def _train(arch: Architecture, folder: Path, data: TrainingData, recipe: Recipe,
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.learning_rate,
                                 momentum=recipe.momentum, nesterov=recipe.nesterov,
                                 weight_decay=recipe.weight_decay)
-    amp = device != "cpu"
     scaler = torch.amp.GradScaler("cuda") if amp else None
-    if amp:
+    on_gpu = device != "cpu"
+    if on_gpu:
         model = model.to(device, memory_format=torch.channels_last)
     start_epoch, seconds_before = 0, 0.0
     checkpoint_path = folder / CHECKPOINT
@@ -321,7 +330,7 @@ def _train(arch: Architecture, folder: Path, data: TrainingData, recipe: Recipe,
         optimizer.load_state_dict(checkpoint.optimizer)
         torch.set_rng_state(checkpoint.rng["torch"])
         generator.set_state(checkpoint.rng["generator"])
-        if amp and "cuda" in checkpoint.rng:
+        if on_gpu and "cuda" in checkpoint.rng:
             torch.cuda.set_rng_state(checkpoint.rng["cuda"], device)
         if scaler is not None and checkpoint.state.get("scaler"):
             scaler.load_state_dict(checkpoint.state["scaler"])
@@ -344,7 +353,7 @@ def _train(arch: Architecture, folder: Path, data: TrainingData, recipe: Recipe,
                 index = order[batch * recipe.batch_size:(batch + 1) * recipe.batch_size]
                 x = data.normalise(augment(data.train_images[index], padding, flip, generator))
                 y = data.train_labels[index]
-                if amp:
+                if on_gpu:
                     x = x.to(device, non_blocking=True).contiguous(
                         memory_format=torch.channels_last)
                     y = y.to(device, non_blocking=True)
@@ -389,13 +398,13 @@ def _train(arch: Architecture, folder: Path, data: TrainingData, recipe: Recipe,
     _, test_acc = evaluate(model, data.test_images, data.test_labels, device, amp)
     return _finish(arch, folder, model, layout, data, recipe, seed, device, used_threads,
                    identity, history, test_acc, seconds_before + time.perf_counter() - started,
-                   start_epoch)
+                   start_epoch, "amp" if amp else "fp32")
 
 
 def _finish(arch: Architecture, folder: Path, model: torch.nn.Module, layout: str,
             data: TrainingData, recipe: Recipe, seed: int, device: str, threads: int,
             identity: dict[str, Any], history: tuple[EpochRecord, ...], test_acc: float,
-            seconds: float, start_epoch: int) -> TrainResult:
+            seconds: float, start_epoch: int, precision: str) -> TrainResult:
     from safetensors.torch import save
 
     weights = folder / WEIGHTS
@@ -409,7 +418,7 @@ def _finish(arch: Architecture, folder: Path, model: torch.nn.Module, layout: st
         seed=seed, device=device, threads=threads if device == "cpu" else None,
         input_shape=data.input_shape, num_classes=data.num_classes, layout=layout,
         recipe=recipe.to_dict(), data=data.to_dict(), history=history,
-        resumed_from_epoch=start_epoch,
+        resumed_from_epoch=start_epoch, precision=precision,
     )
     document = {"identity": identity, "result": result.to_dict()}
     write_atomic(folder / RESULT, json.dumps(document, indent=2).encode())
