@@ -268,6 +268,10 @@ def fit_command(
 
     _setup(threads)
     if labels is not None:
+        if table is not None:
+            from hwnas.core import ConfigError
+
+            raise ConfigError("--labels train:... labels by training; drop --table (or --labels)")
         _fit_on_trained(out, labels, train, recipe, train_cache, proxy, data_dir, seed, space,
                         cache, threads, output_format)
         return

@@ -59,7 +59,8 @@ def _torch_accuracy(path: Path, metadata: Mapping[str, Any], test_images: Any,
     tensors, _ = read_state_dict(weights)
     space = create_space(str(metadata["space"]))
     arch = Architecture(space.name, str(metadata["arch_string"]))
-    shape = tuple(int(d) for d in metadata["input_shape"])
+    channels, height, width = (int(d) for d in metadata["input_shape"])
+    shape = (channels, height, width)
     options = {"prune": True} if metadata.get("weights_layout") == "pruned" else {}
     model = space.to_torch(arch, shape, int(metadata["num_classes"]), **options)
     load_checked(model, tensors, arch.string)

@@ -221,9 +221,9 @@ def _python_states() -> dict[str, Any]:
     import numpy as np
 
     version, internal, gauss = random.getstate()
-    kind, keys, position, has_gauss, cached = np.random.get_state()
+    kind, keys, position, has_gauss, cached = np.random.get_state(legacy=True)
     return {"python": [version, list(internal), gauss],
-            "numpy": [kind, keys.tolist(), position, has_gauss, cached]}
+            "numpy": [kind, np.asarray(keys).tolist(), position, has_gauss, cached]}
 
 
 def _restore_python_states(states: dict[str, Any]) -> None:
@@ -313,7 +313,7 @@ def _train(arch: Architecture, folder: Path, data: TrainingData, recipe: Recipe,
     scaler = torch.amp.GradScaler("cuda") if amp else None
     on_gpu = device != "cpu"
     if on_gpu:
-        model = model.to(device, memory_format=torch.channels_last)
+        model = model.to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]
     start_epoch, seconds_before = 0, 0.0
     checkpoint_path = folder / CHECKPOINT
     if checkpoint_path.is_file():

@@ -149,3 +149,6 @@ def test_proxies_fit_on_trained_labels(tmp_path: Path, recipe_file: Path) -> Non
     assert cache.train(arch).cached
     bad = hwnas("proxies", "fit", str(tmp_path / "m3"), "--labels", "table:x")
     assert bad.returncode == 2 and "train:DATA:EPOCHS" in bad.stderr
+    both = hwnas("proxies", "fit", str(tmp_path / "m3"), "--labels", "train:digits:1",
+                 "--table", "nb201-accuracy")
+    assert both.returncode == 2 and "drop --table" in both.stderr
