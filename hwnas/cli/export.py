@@ -48,6 +48,20 @@ def export_command(
         "properties.tvm_target")] = None,
     tvm_database: Annotated[str | None, typer.Option(
         "--tvm-database", help="MetaSchedule tuning database folder for the TVM build")] = None,
+    train: Annotated[str | None, typer.Option(
+        "--train", help="train the pick on this data first (digits or a folder; see `hwnas "
+        "train`) and export the trained weights")] = None,
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", min=1, help="with --train: epochs (default: the recipe's)")] = None,
+    recipe: Annotated[str | None, typer.Option(
+        "--recipe", help="with --train: a TOML training recipe")] = None,
+    set_values: Annotated[list[str] | None, typer.Option(
+        "--set", help="with --train: recipe KEY=VALUE (repeatable)")] = None,
+    train_seed: Annotated[int, typer.Option("--train-seed", help="with --train: seed")] = 0,
+    train_device: Annotated[str, typer.Option(
+        "--train-device", help="with --train: cpu or cuda")] = "cpu",
+    train_threads: Annotated[int | None, typer.Option(
+        "--train-threads", min=1, help="with --train: torch CPU threads")] = None,
     output_format: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="onnx/text: a summary for people; json: one JSON document "
         "(the model is always written as ONNX)")] = ExportFormat.onnx,
@@ -55,6 +69,8 @@ def export_command(
     """Export a run's architecture as ONNX, checked against torch (max abs error <= 1e-4).
 
     Example: hwnas export 20261126-010203-coevo-abc123 --pick knee --out exports --tvm host
+
+    Example: hwnas export RUN --pick knee --train digits --epochs 30 --out exports
     """
     from hwnas.core import ConfigError
     from hwnas.export import (
@@ -67,9 +83,21 @@ def export_command(
     if precision not in ("fp32", "fp16", "int8"):
         raise ConfigError(f"--precision {precision!r}: use fp32, fp16 or int8")
     shape = parse_input_shape(input_shape) if input_shape else None
-    result = export_from_run(run, pick, out, runs_dir, shape, num_classes, weights, opset,
-                             simplify)
+    training = None
+    if train is not None:
+        if weights is not None:
+            raise ConfigError("--train trains new weights; drop --weights (or --train)")
+        result, training = _export_trained(run, pick, out, runs_dir, shape, num_classes, opset,
+                                           simplify, train, epochs, recipe, set_values,
+                                           train_seed, train_device, train_threads)
+    elif epochs is not None or recipe is not None or set_values:
+        raise ConfigError("--epochs, --recipe and --set go with --train DATA; add --train digits")
+    else:
+        result = export_from_run(run, pick, out, runs_dir, shape, num_classes, weights, opset,
+                                 simplify)
     data: dict[str, Any] = result.to_dict()
+    if training is not None:
+        data["training"] = training.summary()
     if tensorrt:
         target_board = board or _gpu_device(result.metadata.get("device"))
         data["tensorrt"] = build_or_describe_engine(result.onnx_path, precision, target_board)
@@ -85,6 +113,9 @@ def export_command(
                           f"(front of {(result.pick or {}).get('front_size')})"),
             ("input", f"{list(result.input_shape)}, {result.num_classes} classes"),
             ("weights", result.weights_status),
+            *((("trained", f"{training.epochs} epochs on {training.data.get('name')}: val "
+                f"{training.val_acc:.2f}%, test {training.test_acc:.2f}% (torch)"),)
+              if training is not None else ()),
             ("check", f"max abs error {result.max_abs_error:.3g} vs torch "
                       f"(limit {result.tolerance:g})"),
         ]
@@ -110,6 +141,22 @@ def export_command(
 
     emit(data, OutputFormat.json if output_format == ExportFormat.json else OutputFormat.text,
          render)
+
+
+def _export_trained(run: str, pick: str, out: str, runs_dir: str, shape: Any,
+                    num_classes: int | None, opset: int, simplify: bool, data: str,
+                    epochs: int | None, recipe_file: str | None, set_values: list[str] | None,
+                    seed: int, device: str, threads: int | None) -> tuple[Any, Any]:
+    from hwnas.export._trained import export_trained_from_run
+    from hwnas.train import load_recipe, parse_overrides, resolve_device
+
+    overrides = parse_overrides(set_values)
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    recipe = load_recipe(recipe_file, **overrides)
+    resolve_device(device)
+    return export_trained_from_run(run, pick, out, data, recipe, runs_dir, seed, device, threads,
+                                   shape, num_classes, opset, simplify)
 
 
 def _gpu_device(name: Any) -> str | None:

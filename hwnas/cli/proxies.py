@@ -236,8 +236,17 @@ def fit_command(
     out: Annotated[str, typer.Argument(help="folder to write the ensemble into")],
     table: TableOption = None,
     metric: MetricOption = "cifar100_test_acc",
-    train: Annotated[int, typer.Option("--train", "-k", min=5,
-                                       help="random labelled rows to train on")] = 50,
+    train: Annotated[int, typer.Option("--train", "-k", "--k", min=5,
+                                       help="random labelled rows (or architectures to "
+                                       "train, with --labels train:...) to fit on")] = 50,
+    labels: Annotated[str | None, typer.Option(
+        "--labels", help="train:DATA:EPOCHS: label --k random architectures by training them "
+        "on your data (validation accuracy; cached) instead of reading a table")] = None,
+    recipe: Annotated[str | None, typer.Option(
+        "--recipe", help="with --labels train:...: a TOML training recipe")] = None,
+    train_cache: Annotated[str | None, typer.Option(
+        "--train-cache", help="with --labels train:...: folder of trained results "
+        "(default ~/.cache/hwnas/train)")] = None,
     proxy: ProxyOption = None,
     data_dir: DataDirOption = None,
     seed: SeedOption = 0,
@@ -249,6 +258,8 @@ def fit_command(
     """Train the ensemble on --train labelled rows of a table and save it (non-pickle).
 
     Example: hwnas proxies fit model/ --train 50 --metric cifar100_test_acc
+
+    Example: hwnas proxies fit model/ --labels train:digits:5 --k 50
     """
     import random
 
@@ -256,6 +267,14 @@ def fit_command(
     from hwnas.proxies._evaluate import read_labels
 
     _setup(threads)
+    if labels is not None:
+        if table is not None:
+            from hwnas.core import ConfigError
+
+            raise ConfigError("--labels train:... labels by training; drop --table (or --labels)")
+        _fit_on_trained(out, labels, train, recipe, train_cache, proxy, data_dir, seed, space,
+                        cache, threads, output_format)
+        return
     table_path = _default_table(table)
     strings, labels = read_labels(table_path, metric)
     rows = sorted(random.Random(seed).sample(range(len(strings)), min(train, len(strings))))
@@ -267,6 +286,52 @@ def fit_command(
     emit(document, output_format, lambda: console.print(
         f"saved ensemble over {len(estimator.proxies)} proxies, trained on {len(rows)} rows of "
         f"{table_path} ({metric}), to {saved}", highlight=False, markup=False))
+
+
+def _fit_on_trained(out: str, labels: str, count: int, recipe_file: str | None,
+                    train_cache: str | None, proxy: list[str] | None, data_dir: str | None,
+                    seed: int, space: str, cache: str | None, threads: int | None,
+                    output_format: OutputFormat) -> None:
+    """`proxies fit --labels train:DATA:EPOCHS`: labels from training on the user's data."""
+    from hwnas.core import ConfigError
+    from hwnas.proxies._ensemble import AccuracyEstimator
+    from hwnas.spaces import create_space
+    from hwnas.train import (
+        TrainCache,
+        distinct_sample,
+        load_recipe,
+        parse_train_target,
+        trained_labels,
+    )
+
+    kind, _, rest = labels.partition(":")
+    if kind != "train":
+        raise ConfigError(f"--labels {labels!r}: use train:DATA:EPOCHS (e.g. train:digits:5), "
+                          "or drop --labels to read --table/--metric")
+    target = parse_train_target(rest)
+    trainer = TrainCache(target, load_recipe(recipe_file), seed, train_cache, threads=threads)
+    search_space = create_space(space)
+    archs = distinct_sample(search_space, count, seed)
+    report = _progress(f"training {target.epochs} epochs on {trainer.data_name}")
+    results = trained_labels(archs, trainer,
+                             None if report is None else lambda done, total, _: report(done,
+                                                                                        total))
+    proxy_data = data_dir if data_dir is not None or trainer.data_name == "digits" \
+        else trainer.data_name
+    estimator = AccuracyEstimator(search_space, proxy, proxy_data, seed, cache)
+    estimator.fit(archs, [r.val_acc for r in results])
+    saved = estimator.save(out)
+    document = {
+        "saved": str(saved), "labels": labels, "metric": "val_acc",
+        "training": trainer.describe(),
+        "trained": [{"arch": r.arch.string, "val_acc": r.val_acc, "seconds": r.seconds,
+                     "cached": r.cached} for r in results],
+        "manifest": estimator.manifest,
+    }
+    emit(document, output_format, lambda: console.print(
+        f"saved ensemble over {len(estimator.proxies)} proxies, fitted on the validation "
+        f"accuracy of {len(results)} architectures trained {target.epochs} epochs on "
+        f"{trainer.data_name}, to {saved}", highlight=False, markup=False))
 
 
 @proxies_app.command("predict")

@@ -45,6 +45,7 @@ class DeployReport:
     comparisons: tuple[MetricComparison, ...]
     measurement: Measurement
     notes: tuple[str, ...] = field(default_factory=tuple)
+    accuracy: dict[str, Any] | None = None  # --data: test accuracy, ONNX Runtime vs torch
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(self)
@@ -82,8 +83,10 @@ def deploy_check(
     run: str | Path | None = None,
     runs_dir: str | Path | None = None,
     settings: Any = None,
+    data: str | None = None,
 ) -> DeployReport:
-    """Profile the exported file on `device` and compare with the run's prediction."""
+    """Profile the exported file on `device` and compare with the run's prediction; with
+    `data`, also its test accuracy through ONNX Runtime next to torch's."""
     from hwnas.devices import get_device
     from hwnas.profilers import ProfileSettings, create_profiler
 
@@ -109,13 +112,19 @@ def deploy_check(
         if metric is not None:
             wanted.append((name, metric[0], float(value["value"]) * metric[1],
                            str(value.get("source", ""))))
-    if not wanted:
+    if not wanted and data is None:
         raise ConfigError(
             f"the {prediction_from} records no latency or energy objective for {arch_id} "
             f"(objectives: {', '.join(objectives) or 'none'}); nothing to compare with: "
             "pass --run RUN for a run that has one"
         )
     spec = get_device(device)
+    accuracy = None
+    if data is not None:
+        from hwnas.export._accuracy import model_accuracy
+
+        accuracy, accuracy_notes = model_accuracy(path, metadata, data)
+        notes.extend(accuracy_notes)
     if predicted_device and predicted_device != spec.name:
         notes.append(
             f"the run predicted for device {predicted_device}, this check measured {spec.name}: "
@@ -134,13 +143,13 @@ def deploy_check(
             notes.append(f"{chosen.name} measures no {metric} on {spec.name}; {name} not compared")
     if measurement.noisy:
         notes.append("the measurement never settled (noisy): rerun on a quieter machine")
-    if metadata.get("weights_status") == "untrained":
+    if metadata.get("weights_status") == "untrained" and data is None:
         notes.append("the model holds untrained weights: fine for latency, not for accuracy")
     return DeployReport(
         model_path=str(path), arch_id=arch_id, arch_string=arch_string, device=spec.name,
         profiler=chosen.name, predicted_for_device=predicted_device,
         prediction_from=prediction_from, comparisons=tuple(comparisons),
-        measurement=measurement, notes=tuple(notes),
+        measurement=measurement, notes=tuple(notes), accuracy=accuracy,
     )
 
 

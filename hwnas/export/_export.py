@@ -251,8 +251,10 @@ def export_from_run(
     opset: int = DEFAULT_OPSET,
     simplify: bool = False,
     tolerance: float = DEFAULT_TOLERANCE,
+    metadata: Mapping[str, Any] | None = None,
 ) -> ExportResult:
-    """Export the architecture a pick rule chooses from a run (see `pick_candidate`)."""
+    """Export the architecture a pick rule chooses from a run (see `pick_candidate`);
+    `metadata` adds labels to the file (e.g. `training`)."""
     chosen, settings, run_id = pick_from_run(run, pick, runs_dir)
     candidate = chosen.candidate
     shape = input_shape or (parse_input_shape(settings["input_shape"])
@@ -262,6 +264,7 @@ def export_from_run(
                  "objectives": list(chosen.objective_names), **dict(chosen.detail)}
     labels: dict[str, Any] = {
         "run_id": run_id, "objectives": objectives_metadata(candidate), "pick": pick_info,
+        **dict(metadata or {}),
     }
     if settings["device"]:
         labels["device"] = str(settings["device"])

@@ -15,7 +15,7 @@ from hwnas.core import HwnasError
 
 PREFIX = "hwnas."
 _JSON_KEYS = frozenset({"objectives", "input_shape", "num_classes", "pick", "pruned", "opset",
-                        "simplified", "max_abs_error", "tolerance"})
+                        "simplified", "max_abs_error", "tolerance", "training"})
 
 
 class ModelFileError(HwnasError):

@@ -86,22 +86,28 @@ class DigitsData(DataSource):
 
     def _load(self) -> tuple[np.ndarray, np.ndarray]:
         if self._cache is None:
-            import numpy as np
-            import torch
-            from sklearn.datasets import load_digits
-
-            digits = load_digits()
-            small = torch.from_numpy(digits.images.astype(np.float32) / 16.0).unsqueeze(1)
-            large = torch.nn.functional.interpolate(
-                small, size=INPUT_SHAPE[1:], mode="bilinear", align_corners=False
-            )
-            self._cache = (large.repeat(1, 3, 1, 1).numpy(), digits.target.astype(np.int64))
+            self._cache = digits_arrays(INPUT_SHAPE[1:])
         return self._cache
 
     def _arrays(self, batch_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         images, labels = self._load()
         chosen = _pick(len(images), batch_size, seed)
         return images[chosen], labels[chosen]
+
+
+def digits_arrays(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """All 1,797 digits as (N, 3, H, W) float32 in [0, 1] (bilinear from 8x8; an 8x8
+    size keeps the original pixels) and their int64 labels."""
+    import numpy as np
+    import torch
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    small = torch.from_numpy(digits.images.astype(np.float32) / 16.0).unsqueeze(1)
+    large = small if tuple(size) == (8, 8) else torch.nn.functional.interpolate(
+        small, size=tuple(size), mode="bilinear", align_corners=False
+    )
+    return large.repeat(1, 3, 1, 1).numpy(), digits.target.astype(np.int64)
 
 
 class _ArraysOnly(pickle.Unpickler):
@@ -119,6 +125,31 @@ class _ArraysOnly(pickle.Unpickler):
         raise DataError(
             f"refusing to unpickle {module}.{name}: a CIFAR batch holds only arrays and lists"
         )
+
+
+def read_cifar_batch(path: Path, variant: str) -> tuple[np.ndarray, np.ndarray]:
+    """One torchvision python batch file: (N, 3, 32, 32) uint8 images and int64 labels.
+
+    The file is a pickle: it is read only from a folder the user named, through an
+    unpickler that accepts nothing but plain containers and numpy arrays."""
+    import numpy as np
+
+    try:
+        with path.open("rb") as handle:
+            batch = _ArraysOnly(handle, encoding="latin1").load()
+        data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        key = "labels" if variant == "cifar10" else "fine_labels"
+        labels = np.asarray(batch[key], dtype=np.int64)
+    except (OSError, pickle.UnpicklingError, KeyError, ValueError, EOFError,
+            TypeError) as error:
+        raise DataError(
+            f"{path} is not a readable {variant} python batch ({error}); point "
+            "--data-dir at torchvision's extracted cifar-10-batches-py or "
+            "cifar-100-python folder"
+        ) from error
+    if len(labels) != len(data):
+        raise DataError(f"{path}: {len(data)} images but {len(labels)} labels")
+    return data, labels
 
 
 class CifarData(DataSource):
@@ -142,21 +173,7 @@ class CifarData(DataSource):
             import numpy as np
 
             path = self.folder / ("data_batch_1" if self.variant == "cifar10" else "train")
-            try:
-                with path.open("rb") as handle:
-                    batch = _ArraysOnly(handle, encoding="latin1").load()
-                data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-                key = "labels" if self.variant == "cifar10" else "fine_labels"
-                labels = np.asarray(batch[key], dtype=np.int64)
-            except (OSError, pickle.UnpicklingError, KeyError, ValueError, EOFError,
-                    TypeError) as error:
-                raise DataError(
-                    f"{path} is not a readable {self.variant} python batch ({error}); point "
-                    "--data-dir at torchvision's extracted cifar-10-batches-py or "
-                    "cifar-100-python folder"
-                ) from error
-            if len(labels) != len(data):
-                raise DataError(f"{path}: {len(data)} images but {len(labels)} labels")
+            data, labels = read_cifar_batch(path, self.variant)
             self._cache = (data.astype(np.float32) / 255.0, labels)
         return self._cache
 
@@ -181,22 +198,27 @@ class ImageFolderData(DataSource):
 
     def _arrays(self, batch_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         import numpy as np
-        from PIL import Image, UnidentifiedImageError
 
         chosen = _pick(len(self.files), batch_size, seed)
         images, labels = [], []
         for index in chosen:
             path, label = self.files[int(index)]
-            try:
-                with Image.open(path) as image:
-                    rgb = image.convert("RGB").resize(INPUT_SHAPE[1:][::-1], Image.BILINEAR)
-                    images.append(np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1) / 255.0)
-            except (OSError, UnidentifiedImageError) as error:
-                raise DataError(
-                    f"cannot read image {path} ({error}); remove or replace it"
-                ) from error
+            images.append(read_image(path, INPUT_SHAPE[1:]))
             labels.append(label)
         return np.stack(images), np.asarray(labels)
+
+
+def read_image(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """One PNG/JPEG file as (3, H, W) float32 RGB in [0, 1], resized bilinearly."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            rgb = image.convert("RGB").resize(tuple(size)[::-1], Image.BILINEAR)
+            return np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1) / 255.0
+    except (OSError, UnidentifiedImageError) as error:
+        raise DataError(f"cannot read image {path} ({error}); remove or replace it") from error
 
 
 def _cifar_variant(folder: Path) -> str | None:

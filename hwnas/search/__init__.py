@@ -61,6 +61,7 @@ from hwnas.search._strategy import (
     create_strategy,
     list_strategies,
 )
+from hwnas.search._train_source import TrainSource
 from hwnas.search._truefront import compute_true_front
 
 __all__ = [
@@ -88,6 +89,7 @@ __all__ = [
     "SourceSpec",
     "SourceValue",
     "Strategy",
+    "TrainSource",
     "TrueFront",
     "build_partition",
     "compute_true_front",

@@ -64,6 +64,13 @@ class SearchContext:
             self.band_feature, config.bands, config.band_bounds
         )
         self.sources = self._build_sources()
+        # Chains whose cheap and final sources differ in unit (proxy:synflow>train:...)
+        # screen against the confirmed candidates' cheap values, not their final ones.
+        self.screen_in_cheap_units = any(
+            o.screened and chain[0].unit != chain[-1].unit
+            for o, chain in zip(self.objectives, self.sources, strict=True))
+        self.screen_archive = ParetoArchive()
+        self.screen_points: list[np.ndarray] = []
         self.evaluator = StagedEvaluator(self)
         # state
         self.evaluations = 0  # counted against the budget
@@ -212,7 +219,7 @@ class SearchContext:
     def _from_store(proposal: Proposal, candidate: Candidate, extra: dict[str, Any]) -> Evaluation:
         return Evaluation(candidate, proposal, extra.get("status", "ok"),
                           bool(extra.get("confirmed", True)), bool(extra.get("counted", True)),
-                          extra.get("error"), replayed=True)
+                          extra.get("error"), replayed=True, screen=extra.get("screen"))
 
     def _account(self, evaluation: Evaluation) -> None:
         key = self.key(evaluation.arch)
@@ -233,3 +240,9 @@ class SearchContext:
             point = self.vector(evaluation.candidate)
             self.archive.add(evaluation.arch.arch_id, point)
             self.band_archives[band].add(evaluation.arch.arch_id, point)
+            if self.screen_in_cheap_units:
+                screen = evaluation.screen or {}
+                cheap = np.array([screen.get(o.name, evaluation.candidate.value(o.name))
+                                  for o in self.objectives]) * self.signs
+                self.screen_points.append(cheap)
+                self.screen_archive.add(evaluation.arch.arch_id, cheap)

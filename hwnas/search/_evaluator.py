@@ -85,10 +85,12 @@ class StagedEvaluator:
     def _near_front(self, point: np.ndarray) -> bool:
         """Within `confirm_margin` of each objective's range of being non-dominated."""
         context = self.context
-        front = context.archive.points
+        cheap_units = context.screen_in_cheap_units
+        front = context.screen_archive.points if cheap_units else context.archive.points
         if len(front) == 0:
             return True
-        finals = np.array([context.vector(e.candidate) for e in context.final()])
+        finals = np.array(context.screen_points) if cheap_units else \
+            np.array([context.vector(e.candidate) for e in context.final()])
         span = finals.max(axis=0) - finals.min(axis=0) if len(finals) > 1 else np.ones(len(point))
         span = np.where(span > 0, span, 1.0)
         gap = dominance_gap(point[None, :], front, span)[0]  # > 0: dominated by that much
@@ -134,5 +136,10 @@ class StagedEvaluator:
                  "target_band": proposal.band}
         if failed:
             extra["partial"] = {name: value.value for name, value in objectives.items()}
+        screen = {context.objectives[i].name: float(cheap[i][j].value) for i in screened
+                  if cheap[i][j].ok} if context.screen_in_cheap_units else None
+        if screen:
+            extra["screen"] = screen
         context.store.add_candidate_with_measurements(candidate, extra, measurements)
-        return Evaluation(candidate, proposal, status, confirmed and not failed, counted, error)
+        return Evaluation(candidate, proposal, status, confirmed and not failed, counted, error,
+                          screen=screen)

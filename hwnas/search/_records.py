@@ -69,6 +69,7 @@ class Evaluation:
     counted: bool  # counts against the budget
     error: str | None = None
     replayed: bool = False
+    screen: dict[str, float] | None = None  # cheap values of screened objectives
 
     @property
     def ok(self) -> bool:

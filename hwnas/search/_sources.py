@@ -3,7 +3,8 @@
 A source turns architectures into one number each (or an error for that one
 architecture). Kinds: `table` (benchmark tables), `predictor` (a saved latency/energy
 predictor), `proxy` (zero-cost proxies or the learned accuracy ensemble), `profile`
-(a live measurement on a device). Sources are rebuilt from their spec inside executor
+(a live measurement on a device), `train` (accuracy after training, in
+`_train_source.py`). Sources are rebuilt from their spec inside executor
 workers, so only the spec travels.
 """
 
@@ -24,7 +25,7 @@ from hwnas.core import (
 from hwnas.core._records import ObjectiveSource as RecordedSource
 
 # Cheapest first: the evaluator orders work by this rank.
-COST_RANK = {"table": 0, "predictor": 1, "proxy": 2, "profile": 3}
+COST_RANK = {"table": 0, "predictor": 1, "proxy": 2, "profile": 3, "train": 4}
 
 
 @dataclass(frozen=True)

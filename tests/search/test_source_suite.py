@@ -66,11 +66,21 @@ def _profile_case(folder: Path) -> SourceCase:
                       _archs()[:2], deterministic=False)
 
 
+def _train_case(folder: Path) -> SourceCase:
+    recipe = folder / "tiny.toml"  # a few steps on a digits subset at 8x8: seconds per cell
+    recipe.write_text("input_size = 8\ntrain_subset = 64\nbatch_size = 32\n")
+    options = {"train_recipe": str(recipe), "train_cache": str(folder / "cache"),
+               "train_threads": 1}
+    return SourceCase("train", "digits:1", SourceContext("nb201", "accuracy", None, options),
+                      _archs()[:2])
+
+
 CASES: dict[str, Callable[[Path], SourceCase]] = {
     "table": _table_case,
     "proxy": _proxy_case,
     "predictor": _predictor_case,
     "profile": _profile_case,
+    "train": _train_case,
 }
 
 
