@@ -57,9 +57,9 @@ class _Step:
 class Spark(Strategy):
     """Island archive + factor router + factor-scoped rewrites (see the module docstring).
 
-    Options: `islands` (5), `migration_interval` (20 evaluations), `archive_size` (20 per
+    Options: `islands` (5), `migration_interval` (20 evaluations), `archive_size` (10 per
     island), `router_retries` (3 more tries after a rejected router reply), `freeze` (True:
-    reject edits outside the chosen factor), `init_per_island` (2 random starts),
+    reject edits outside the chosen factor), `init_per_island` (4 random starts),
     `tournament` (3), `exploration` (0.2, rule router), `edits` (1 gene per scoped
     mutation), `attempts` (20 scoped mutations per step before it gives up),
     `llm_fallback` (True: a rejected LLM child is replaced by a scoped mutation).
@@ -68,8 +68,8 @@ class Spark(Strategy):
     name = "spark"
     uses_llm = True
 
-    def __init__(self, islands: int = 5, migration_interval: int = 20, archive_size: int = 20,
-                 router_retries: int = 3, freeze: bool = True, init_per_island: int = 2,
+    def __init__(self, islands: int = 5, migration_interval: int = 20, archive_size: int = 10,
+                 router_retries: int = 3, freeze: bool = True, init_per_island: int = 4,
                  tournament: int = 3, exploration: float = 0.2, edits: int = 1,
                  attempts: int = 20, llm_fallback: bool = True, **options: Any) -> None:
         super().__init__(islands=islands, migration_interval=migration_interval,
