@@ -7,7 +7,10 @@ the true front's ideal and nadir, reference point 1.1), IGD in the same normalis
 and recall of the true front's isomorphism classes. Prints a table of medians with the
 interquartile range and, as the last line, one JSON object with `S_bB_hv_ratio`,
 `S_bB_igd`, `S_bB_recall` (ONNX Runtime column) for every strategy S and budget B, the
-other columns under `columns`, and `llm` (the model used by coevo, `none` offline).
+other columns under `columns`, `llm` (the model used by coevo, `none` offline) and
+`llm_by_strategy` (the model each LLM strategy used: coevo, spark, seki). The LLM
+strategies run offline unless `--llm` names a model; benchmarks/search_llm_methods.py
+runs spark and seki with the embedded model and reports their rejections.
 
     nice -n 10 .venv/bin/python benchmarks/search_nb201.py            # the full table
     .venv/bin/python benchmarks/search_nb201.py --seeds 3 --columns onnx  # a quick look
@@ -27,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 COLUMNS = {"onnx": "pi5-onnx", "litert": "pi5-litert", "torchmobile": "pi5-torchmobile"}
+LLM_STRATEGIES = ("coevo", "spark", "seki")  # the strategies --llm applies to
 
 
 def one_run(job: tuple[str, str, int, int, int, str | None, dict]) -> dict:
@@ -39,7 +43,7 @@ def one_run(job: tuple[str, str, int, int, int, str | None, dict]) -> dict:
         result = run_search(SearchConfig(
             objectives=f"accuracy=table:cifar100,latency=table:{COLUMNS[column]}",
             strategy=strategy, budget=budget, seed=seed, bands=bands,
-            device="raspberry-pi-5", llm=llm if strategy == "coevo" else None,
+            device="raspberry-pi-5", llm=llm if strategy in LLM_STRATEGIES else None,
             strategy_options=options.get(strategy, {}),
         ), folder)
         return {"column": column, "strategy": strategy, "budget": budget, "seed": seed,
@@ -59,10 +63,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budgets", default="100,200")
-    parser.add_argument("--strategies", default="random,evolution,nsga2,coevo")
+    parser.add_argument("--strategies", default="random,evolution,nsga2,coevo,spark,seki")
     parser.add_argument("--columns", default="onnx,litert,torchmobile")
     parser.add_argument("--bands", type=int, default=4)
-    parser.add_argument("--llm", default=None, help="LLM for coevo (default: none, offline)")
+    parser.add_argument("--llm", default=None,
+                        help="LLM for coevo, spark and seki (default: none, offline)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--options", default="{}",
                         help='strategy options as JSON, e.g. {"coevo": {"kappa": 0.5}}')
@@ -88,6 +93,7 @@ def main() -> None:
     summary: dict[str, object] = {}
     per_column: dict[str, dict[str, float]] = {}
     llm_used = "none"
+    llm_by_strategy: dict[str, str] = {}
     for column in columns:
         for budget in budgets:
             for strategy in strategies:
@@ -99,6 +105,8 @@ def main() -> None:
                 llm = group[0]["llm"]
                 if strategy == "coevo":
                     llm_used = llm
+                if strategy in LLM_STRATEGIES:
+                    llm_by_strategy[strategy] = llm
                 seconds = float(np.mean([r["seconds"] for r in group]))
                 print(f"{column:<12}{strategy:<11}{budget:>6}  {llm:<6}"
                       f"{hv[0]:>10.4f} ({hv[1]:.4f}-{hv[2]:.4f})"
@@ -116,6 +124,7 @@ def main() -> None:
     summary["llm"] = llm_used
     summary["seeds"] = args.seeds
     summary["columns"] = {c: v for c, v in per_column.items() if c != "onnx"}
+    summary["llm_by_strategy"] = llm_by_strategy
     print(json.dumps(summary))
     sys.stdout.flush()
 

@@ -63,7 +63,8 @@ def search_command(
              "chain cheap>expensive to confirm near the front")] = None,
     space: Annotated[str | None, typer.Option(help="search space")] = None,
     device: Annotated[str | None, typer.Option(help="device (catalog name) for bands and profiling")] = None,
-    strategy: Annotated[str | None, typer.Option(help="random, evolution, nsga2, coevo")] = None,
+    strategy: Annotated[str | None, typer.Option(
+        help="random, evolution, nsga2, coevo, spark, seki")] = None,
     bands: Annotated[int | None, typer.Option(help="number of latency bands K")] = None,
     band_by: Annotated[str | None, typer.Option(help="latency, conv3x3, mflops or params")] = None,
     band_bounds: Annotated[str | None, typer.Option(help="explicit band edges, e.g. 1.2,2.5,6")] = None,

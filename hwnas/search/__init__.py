@@ -1,4 +1,5 @@
-"""Search: latency bands, strategies (random, evolution, nsga2, coevo), Pareto quality, runs.
+"""Search: latency bands, strategies (random, evolution, nsga2, coevo, spark, seki), Pareto
+quality, runs.
 
 Entry points: `run_search(SearchConfig(...), out_dir)` and `resume_search(run, out_dir)`.
 Importing this package is cheap; pymoo, LightGBM and the LLM layer load when used.

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from hwnas.search import _baselines, _coevo  # noqa: F401
+from hwnas.search import _baselines, _coevo, _seki, _spark  # noqa: F401

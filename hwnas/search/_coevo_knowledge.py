@@ -4,8 +4,10 @@ Each band's knowledge base is rewritten from its evaluated candidates every roun
 data always (which (edge, op) choices the band's elites favour; these steer a sampling
 operator) and by the LLM when one is configured (heuristics with evidence). The LLM
 also proposes mutations and crossovers of a band's elites, each naming the changed part
-and why. Distillation keeps the patterns that hold in two or more bands (the LLM's
-distillation of the band knowledge when configured). Every LLM call has a seed derived
+and why; a proposal whose diff from every elite touches parts its `changed` field does not
+name is rejected as `llm:scope` before it can reach the screen or the evaluator.
+Distillation keeps the patterns that hold in two or more bands (the LLM's distillation of
+the band knowledge when configured). Every LLM call has a seed derived
 from the run seed, the round, the step and the band, so a resumed run replays it.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 from hwnas.search._context import SearchContext
 from hwnas.search._knowledge import DataHeuristic, derive_heuristics, edge_name, knowledge_record
 from hwnas.search._records import Evaluation
+from hwnas.search._scope import claim_violation
 from hwnas.search._strategy import Proposal
 
 _REJECTION_KINDS = {"architecture": "grammar", "duplicate": "duplicate", "known": "duplicate"}
@@ -95,10 +98,14 @@ class CoevoKnowledge:
             if band is not None:
                 context.band_rejections[(band, reason)] += 1
         out = []
+        parents = [e.arch for e in elites]
         for proposed in answer.candidates:
             proposal = Proposal(proposed.architecture, "llm", band,
                                 f"{proposed.changed}; why: {proposed.why}")
-            if not context.is_new(proposed.architecture):
+            if claim_violation(context.space, parents, proposed.architecture,
+                               proposed.changed) is not None:
+                context.reject(proposal, "llm:scope")  # `changed` names other parts
+            elif not context.is_new(proposed.architecture):
                 context.reject(proposal, "llm:duplicate")
             elif band is not None and context.band_of(proposed.architecture) != band:
                 context.reject(proposal, "llm:leaves-band")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,9 @@ class SearchSpace(ABC):
     `string_pattern` and `describe()` (LLM prompts and reply schemas), `graph_features`
     (search surrogates), `onehot_graph_features` (predictors' feature encoders),
     `latency_blocks` and `latency_sum` (latency tables), `isomorphism_key` and
-    `features`. A space with an exact cost model also defines
+    `features`, and for scoped edits `factors`, `gene_change_factors`, `gene_names`,
+    `positions_named` and `infeasibility` (SPARK's factors and the scope checks; the diff,
+    `factor_moves` and `scoped_mutation` are shared). A space with an exact cost model also defines
     `cost(arch, input_shape=None, num_classes=None, prune=False) -> NetworkCost`
     (size proxies, cost bands, and the shared space suite check it against the network).
     """
@@ -150,6 +153,88 @@ class SearchSpace(ABC):
         """Each row's latency (N x genes int array) as the sum of its blocks' latencies,
         `block_ms(key)`; None when the space has no block decomposition."""
         return None
+
+    # --- factors: the parts an edit can be scoped to (SPARK) --------------------------
+    def factors(self) -> dict[str, str]:
+        """The space's factors, name -> what it covers: the parts of an architecture an
+        edit can be scoped to. One factor (`genes`, any change) unless a space declares more;
+        every gene change belongs to one or more factors (`gene_change_factors`)."""
+        return {"genes": "any gene of the architecture"}
+
+    def gene_change_factors(self, position: int, old: int, new: int) -> frozenset[str]:
+        """The factors that changing gene `position` from option `old` to `new` touches."""
+        return frozenset({next(iter(self.factors()))})
+
+    def gene_names(self) -> tuple[str, ...]:
+        """A name per gene position, as prompts and `changed` fields write it."""
+        return tuple(f"gene {i}" for i in range(len(self.gene_choices)))
+
+    def positions_named(self, text: str) -> frozenset[int]:
+        """The gene positions a free text names (e.g. an LLM's `changed` field)."""
+        found = set()
+        for position, name in enumerate(self.gene_names()):
+            if re.search(re.escape(name) + r"(?![0-9])", text, flags=re.IGNORECASE):
+                found.add(position)
+        return frozenset(found)
+
+    def infeasibility(self, arch: Architecture | str) -> str | None:
+        """Why a grammatical architecture cannot work (e.g. its output does not depend on
+        its input), or None when it can. Every architecture is feasible by default."""
+        return None
+
+    def changed_positions(
+        self, parent: Architecture | str, child: Architecture | str
+    ) -> tuple[int, ...]:
+        """The gene positions where `child` differs from `parent` (the diff)."""
+        a, b = self.genes(parent), self.genes(child)
+        return tuple(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+
+    def changed_factors(
+        self, parent: Architecture | str, child: Architecture | str
+    ) -> frozenset[str]:
+        """Every factor the edit from `parent` to `child` touches (empty when equal)."""
+        a, b = self.genes(parent), self.genes(child)
+        out: set[str] = set()
+        for position in self.changed_positions(parent, child):
+            out |= self.gene_change_factors(position, a[position], b[position])
+        return frozenset(out)
+
+    def factor_moves(self, arch: Architecture | str, factor: str) -> dict[int, tuple[int, ...]]:
+        """Per gene position, the options a change scoped to `factor` alone can pick."""
+        if factor not in self.factors():
+            raise InvalidArchitectureError(
+                f"{self.name} has no factor {factor!r}; factors: {', '.join(self.factors())}"
+            )
+        genes = self.genes(arch)
+        moves = {}
+        for position, choices in enumerate(self.gene_choices):
+            options = tuple(o for o in range(len(choices)) if o != genes[position]
+                            and self.gene_change_factors(position, genes[position], o)
+                            == {factor})
+            if options:
+                moves[position] = options
+        return moves
+
+    def scoped_mutation(
+        self, arch: Architecture | str, factor: str,
+        seed: int | random.Random | None = None, edits: int = 1,
+    ) -> Architecture | None:
+        """`arch` with up to `edits` genes changed, each change inside `factor` alone;
+        None when `arch` allows no change of that factor."""
+        rng = as_rng(seed)
+        current = self.parse(arch)
+        edited: set[int] = set()
+        for _ in range(max(1, edits)):
+            moves = {p: o for p, o in self.factor_moves(current, factor).items()
+                     if p not in edited}
+            if not moves:
+                break
+            position = rng.choice(sorted(moves))
+            genes = list(self.genes(current))
+            genes[position] = rng.choice(moves[position])
+            edited.add(position)
+            current = self.from_genes(genes)
+        return current if edited else None
 
     # --- shared ---------------------------------------------------------------------
     @property

@@ -3,6 +3,7 @@ the grammar, layouts and block geometry are in `_fbnet_grammar`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,35 @@ class FBNetSpace(SearchSpace):
             if not is_identity(spec, layer):
                 out.append(block_key(spec, layer))
         return out
+
+    def factors(self) -> dict[str, str]:
+        return {
+            "block": "the block type of a layer that runs: kernel size (k3, k5) and "
+                     "group count (g1, g2); the layer keeps running at the same expansion",
+            "depth_width": "each stage's depth and width: which layers run and which are "
+                           "skip, and the expansion ratio (e1, e3, e6) of a layer that runs",
+        }
+
+    def gene_change_factors(self, position: int, old: int, new: int) -> frozenset[str]:
+        """skip <-> a block is depth; kernel or groups of a running layer are its block
+        type; its expansion ratio is width."""
+        before, after = BLOCK_SPECS[old], BLOCK_SPECS[new]
+        if before.is_skip or after.is_skip:
+            return frozenset({"depth_width"})
+        out = set()
+        if (before.kernel, before.groups) != (after.kernel, after.groups):
+            out.add("block")
+        if before.expansion != after.expansion:
+            out.add("depth_width")
+        return frozenset(out)
+
+    def gene_names(self) -> tuple[str, ...]:
+        return tuple(f"layer {i}" for i in range(NUM_LAYERS))
+
+    def positions_named(self, text: str) -> frozenset[int]:
+        """Layers written `layer 5` or `gene 5` (0-based, as `describe()` numbers them)."""
+        found = {int(n) for n in re.findall(r"\b(?:layer|gene)\s*([0-9]+)", text, re.I)}
+        return frozenset(n for n in found if n < NUM_LAYERS)
 
     def cost(
         self,

@@ -3,6 +3,7 @@ tells latency tables, predictors and LLM prompts (the grammar is in `_nb201_gram
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -162,6 +163,40 @@ class NasBench201Space(SearchSpace):
             "3<-1, 3<-2), as |op~i| tokens with nodes joined by +. Example: " + example + ". "
             "none removes an edge; a cell whose output is cut off from the input is useless."
         )
+
+    def factors(self) -> dict[str, str]:
+        return {
+            "operator": "the operation on an edge that is not none: skip_connect, "
+                        "nor_conv_1x1, nor_conv_3x3 or avg_pool_3x3 (the wiring stays)",
+            "action": "the wiring: which edges are none, and so which input-to-output paths "
+                      "exist (switching an edge between none and an operation)",
+        }
+
+    def gene_change_factors(self, position: int, old: int, new: int) -> frozenset[str]:
+        """`none` <-> an operation is ACTION (wiring); one operation -> another is OPERATOR."""
+        if (OPS[old] == "none") != (OPS[new] == "none"):
+            return frozenset({"action"})
+        return frozenset({"operator"})
+
+    def gene_names(self) -> tuple[str, ...]:
+        return tuple(f"edge {target}<-{source}" for source, target in EDGES)
+
+    def positions_named(self, text: str) -> frozenset[int]:
+        """Edges written `j<-i` (`edge 3<-1`, `3 <- 1`)."""
+        found = set()
+        for target, source in re.findall(r"([0-3])\s*<-\s*([0-3])", text):
+            edge = (int(source), int(target))
+            if edge in EDGES:
+                found.add(EDGES.index(edge))
+        return frozenset(found)
+
+    def infeasibility(self, arch: Architecture | str) -> str | None:
+        """A cell whose output does not depend on its input (no path of non-none edges
+        from node 0 to node 3) cannot work."""
+        if _INPUT not in isomorphism_key_of_genes(self.genes(arch)):
+            return "the cell output does not depend on its input: no path of non-none edges " \
+                   "from node 0 to node 3"
+        return None
 
     def graph_features(self, arch: Architecture | str) -> tuple[float, ...]:
         """Per input-to-output path: alive, and its 3x3 / 1x1 / pool counts; then the

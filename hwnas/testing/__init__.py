@@ -57,6 +57,7 @@ from hwnas.testing._sources import (
 from hwnas.testing._spaces import (
     SPACE_CHECKS,
     check_cost_matches_network,
+    check_factors_are_consistent,
     check_features_are_finite_and_aligned,
     check_isomorphism_key_is_stable,
     check_latency_blocks,
@@ -99,6 +100,7 @@ __all__ = [
     "check_budget_is_respected",
     "check_cost_matches_network",
     "check_describe_is_json",
+    "check_factors_are_consistent",
     "check_deterministic_for_a_seed",
     "check_errors_per_architecture_not_raised",
     "check_executed_is_an_architecture_of_the_space",

@@ -162,6 +162,54 @@ def check_llm_hooks(space: SearchSpace | str, count: int = 20) -> None:
             )
 
 
+def check_factors_are_consistent(space: SearchSpace | str, count: int = 20) -> None:
+    """The space declares its factors (name -> description); every one-gene change belongs
+    to declared factors; the diff of an architecture with itself is empty; a scoped mutation
+    of factor F changes F alone, is seeded and stays in the space; every factor can move
+    some sampled architecture; `positions_named` finds each gene's own name;
+    `infeasibility` answers None or one line."""
+    space = create_space(space)
+    factors = space.factors()
+    assert factors and all(isinstance(k, str) and k and isinstance(v, str) and v.strip()
+                           for k, v in factors.items()), f"{space.name}: factors() {factors!r}"
+    names = space.gene_names()
+    assert len(names) == len(space.gene_choices), f"{space.name}: gene_names() length"
+    for position, name in enumerate(names):
+        assert space.positions_named(f"changed {name}: a -> b") == {position}, \
+            f"{space.name}: positions_named does not find {name!r}"
+    moved = dict.fromkeys(factors, 0)
+    for arch in _sample(space, count, seed=6):
+        assert not space.changed_factors(arch, arch) and not space.changed_positions(arch, arch)
+        genes = space.genes(arch)
+        for neighbour in space.neighbours(arch)[:: max(1, len(space.gene_choices) // 3)]:
+            (position,) = space.changed_positions(arch, neighbour)
+            touched = space.gene_change_factors(position, genes[position],
+                                                space.genes(neighbour)[position])
+            assert touched and touched <= set(factors), \
+                f"{space.name}: change at {names[position]} touches {set(touched)}"
+            assert space.changed_factors(arch, neighbour) == touched
+            assert space.changed_factors(neighbour, arch) == touched, \
+                f"{space.name}: the diff is not symmetric at {names[position]}"
+        reason = space.infeasibility(arch)
+        assert reason is None or (isinstance(reason, str) and "\n" not in reason), \
+            f"{space.name}: infeasibility({arch.string!r}) = {reason!r}"
+        for factor in factors:
+            child = space.scoped_mutation(arch, factor, seed=3, edits=2)
+            if child is None:
+                assert not space.factor_moves(arch, factor), \
+                    f"{space.name}: no {factor} mutation of {arch.string!r} though moves exist"
+                continue
+            moved[factor] += 1
+            _is_member(space, child)
+            assert space.changed_factors(arch, child) == {factor}, (
+                f"{space.name}: a {factor} mutation of {arch.string!r} touched "
+                f"{set(space.changed_factors(arch, child))}")
+            assert space.scoped_mutation(arch, factor, seed=3, edits=2) == child, \
+                f"{space.name}: scoped_mutation is not seeded"
+    dead = [f for f, n in moved.items() if n == 0]
+    assert not dead, f"{space.name}: no sampled architecture can move factor(s) {dead}"
+
+
 def _forward(model: torch.nn.Module, shape: tuple[int, ...], batch: int = 2) -> torch.Tensor:
     import torch
 
@@ -264,6 +312,7 @@ SPACE_CHECKS: tuple[SpaceCheck, ...] = (
     check_isomorphism_key_is_stable,
     check_features_are_finite_and_aligned,
     check_llm_hooks,
+    check_factors_are_consistent,
     check_torch_forward,
     check_cost_matches_network,
     check_onnx_export_matches_torch,
