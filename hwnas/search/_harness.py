@@ -41,8 +41,7 @@ def _fill_random(context: SearchContext, count: int) -> list[Proposal]:
 
 
 def drive(context: SearchContext, strategy: Strategy) -> str:
-    """Run `strategy` until the budget is spent; the run's final status."""
-    strategy.start(context)
+    """Run a started `strategy` until the budget is spent; the run's final status."""
     stalls = 0
     screen_cap = context.budget * max(1, context.config.screen_factor)
     while context.evaluations < context.budget:
@@ -139,6 +138,7 @@ def _execute(config: SearchConfig, store: Any, strategy: Strategy,
             context_note = f"strategy {strategy.name} makes no LLM calls; --llm is ignored"
             store.log_event("note", {"message": context_note})
         context = SearchContext(config, store, executor, llm, progress)
+        strategy.start(context)  # first: what it describes may depend on the run (its LLM)
         context.log_event_once("started", "started", {
             "strategy": strategy.describe(), "executor": executor.describe(),
             "partition": context.partition.to_dict(), "llm": llm_label(context),

@@ -153,3 +153,12 @@ def _proposal(arch):
     from hwnas.search import Proposal
 
     return Proposal(arch, "random", 0)
+
+
+def test_a_coevo_run_with_an_llm_records_that_its_proposals_use_it(scripted, tmp_path):
+    config = SearchConfig(OBJECTIVES, strategy="coevo", budget=4, seed=1, bands=1, llm="env")
+    result = run_search(config, tmp_path)
+    with RunStore.open(result.folder) as store:
+        [started] = [e["data"] for e in store.events() if e["kind"] == "started"]
+    assert started["strategy"]["proposal_step"] == "llm + evolutionary operator"
+    assert started["llm"] == result.llm != "none"
