@@ -3,6 +3,7 @@ generic measurement CSV/Parquet, and the published HW-NAS-Bench pickle."""
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -206,6 +207,28 @@ def _faster_than_peak(frame: pd.DataFrame, arch: pd.Series, device: str) -> pd.S
     return frame["latency_ms"] < floor
 
 
+def _drop_torn_rows(frame: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
+    """Rows whose `environment` cell (hwnas profile's last column) is not whole JSON were
+    torn by a crash inside a write: the writer keeps them in the file and does not count
+    them, and neither does the table."""
+    if "environment" not in frame.columns:
+        return frame
+
+    def whole(cell: Any) -> bool:
+        if not isinstance(cell, str):
+            return True  # empty (NaN) or a number: nothing to check
+        try:
+            json.loads(cell)
+        except ValueError:
+            return False
+        return True
+
+    keep = frame["environment"].map(whole).astype(bool)
+    if not keep.all():
+        problems.append(f"{int((~keep).sum())} torn row(s) (environment not whole JSON) excluded")
+    return frame[keep].copy()
+
+
 def read_measurement_table(
     path: str | Path, space: str = "nb201", name: str | None = None
 ) -> Table:
@@ -219,6 +242,7 @@ def read_measurement_table(
     frame = _read_frame(source)
     _require_columns(frame, ("arch", "device"), source)
     problems: list[str] = []
+    frame = _drop_torn_rows(frame, problems)
     frame["canonical"] = _canonical_strings(frame["arch"], space, problems)
     frame = frame.dropna(subset=["canonical"])
     metric_columns = [
