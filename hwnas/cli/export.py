@@ -48,13 +48,16 @@ def export_command(
         "properties.tvm_target")] = None,
     tvm_database: Annotated[str | None, typer.Option(
         "--tvm-database", help="MetaSchedule tuning database folder for the TVM build")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace files an earlier export left under the same names")] = False,
     output_format: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="onnx/text: a summary for people; json: one JSON document "
         "(the model is always written as ONNX)")] = ExportFormat.onnx,
 ) -> None:
     """Export a run's architecture as ONNX, checked against torch (max abs error <= 1e-4).
 
-    Example: hwnas export 20261126-010203-coevo-abc123 --pick knee --out exports --tvm host
+    Files are written atomically; an existing file of the same name is refused unless
+    --force. Example: hwnas export 20261126-010203-coevo-abc123 --pick knee --out exports --tvm host
     """
     from hwnas.core import ConfigError
     from hwnas.export import (
@@ -68,13 +71,15 @@ def export_command(
         raise ConfigError(f"--precision {precision!r}: use fp32, fp16 or int8")
     shape = parse_input_shape(input_shape) if input_shape else None
     result = export_from_run(run, pick, out, runs_dir, shape, num_classes, weights, opset,
-                             simplify)
+                             simplify, overwrite=force)
     data: dict[str, Any] = result.to_dict()
     if tensorrt:
         target_board = board or _gpu_device(result.metadata.get("device"))
-        data["tensorrt"] = build_or_describe_engine(result.onnx_path, precision, target_board)
+        data["tensorrt"] = build_or_describe_engine(result.onnx_path, precision, target_board,
+                                                    overwrite=force)
     if tvm:
-        data["tvm"] = build_tvm_library(result.onnx_path, tvm, tuning_database=tvm_database)
+        data["tvm"] = build_tvm_library(result.onnx_path, tvm, tuning_database=tvm_database,
+                                        overwrite=force)
 
     def render() -> None:
         meta = result.metadata
@@ -93,7 +98,7 @@ def export_command(
         print_table("export", ["field", "value"], rows)
         console.print(f"architecture: {result.architecture.string}", markup=False,
                       highlight=False, soft_wrap=True)
-        if "tensorrt" in data:
+        if data.get("tensorrt"):  # to_dict() holds None when not asked for
             trt = data["tensorrt"]
             if trt["built_here"]:
                 console.print(f"TensorRT engine: {trt['engine_path']}")
@@ -101,7 +106,7 @@ def export_command(
                 console.print(f"TensorRT: not built here ({trt['not_built_because']}); "
                               f"{trt['instructions']}:", markup=False, highlight=False)
                 console.print(trt["trtexec_command"], markup=False, highlight=False, soft_wrap=True)
-        if "tvm" in data:
+        if data.get("tvm"):
             lib = data["tvm"]
             checked = (f", runs here: max abs error {lib['max_abs_error_vs_onnxruntime']:.3g} "
                        "vs ONNX Runtime" if lib["ran_here"] else ", cross-compiled (not run here)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwnas.core._atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from hwnas.core._errors import (
     ConfigError,
     DataError,
@@ -14,7 +15,6 @@ from hwnas.core._errors import (
     RunStoreError,
     UnknownPluginError,
 )
-from hwnas.core._atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from hwnas.core._manifest import (
     ManifestFormat,
     check_manifest,

@@ -45,7 +45,8 @@ def edited(saved: Path, tmp_path: Path, change) -> Path:
 def test_the_saved_predictor_loads(saved_fewshot) -> None:
     manifest = json.loads((saved_fewshot / "manifest.json").read_text())
     assert manifest["children"] == {"source_0": "source_0"}
-    assert load_predictor(saved_fewshot).predict(["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
+    empty = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    assert load_predictor(saved_fewshot).predict([empty])
 
 
 @pytest.mark.parametrize("name", [".", "..", "../fewshot", "/tmp", "a/b", ""])
@@ -54,7 +55,8 @@ def test_a_child_folder_must_be_a_plain_name(saved_fewshot, tmp_path, name) -> N
         manifest["children"]["source_0"] = name
 
     folder = edited(saved_fewshot, tmp_path, change)
-    with pytest.raises(ModelFormatError, match="names child folder .* not a plain file name") as caught:
+    with pytest.raises(ModelFormatError,
+                       match="names child folder .* not a plain file name") as caught:
         load_predictor(folder)  # "." recursed forever (RecursionError) before
     assert "\n" not in str(caught.value) and str(folder) in str(caught.value)
 
