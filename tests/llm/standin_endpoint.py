@@ -2,8 +2,9 @@
 
 A real HTTP server on 127.0.0.1 (stdlib http.server in a thread) that speaks the
 chat-completions wire format and answers whatever a test scripts: replies that break the
-schema, cut-off JSON, wrong architecture tokens, HTTP 500, 429, a hang. The real model cannot
-be made to misbehave on demand; this server can. It counts requests on the server side.
+schema, cut-off JSON, wrong architecture tokens, HTTP 500, 429, a hang; with no script left,
+an optional `responder` builds the answer from the request. The real model cannot be made
+to misbehave on demand; this server can. It counts requests on the server side.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,6 +48,8 @@ class MisbehavingEndpoint:
         self.accepts = accepts
         self.script: deque[Scripted] = deque()
         self.default = Scripted()
+        # with no script left: an answer built from the request (e.g. from its schema)
+        self.responder: Callable[[dict[str, Any]], Scripted] | None = None
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -75,9 +79,11 @@ class MisbehavingEndpoint:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next(self) -> Scripted:
+    def _next(self, body: dict[str, Any]) -> Scripted:
         with self._lock:
-            return self.script.popleft() if self.script else self.default
+            if self.script:
+                return self.script.popleft()
+        return self.responder(body) if self.responder is not None else self.default
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         endpoint = self
@@ -140,7 +146,7 @@ class MisbehavingEndpoint:
                         },
                     )
                     return
-                answer = endpoint._next()
+                answer = endpoint._next(body)
                 with endpoint._lock:
                     endpoint.in_flight += 1
                     endpoint.max_in_flight = max(endpoint.max_in_flight, endpoint.in_flight)
