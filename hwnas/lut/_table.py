@@ -146,7 +146,7 @@ class LatencyTable:
                 validation=data.get("validation"),
                 created=str(data.get("created", "")),
             )
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise DataError(
                 f"{source} is an incomplete latency table ({error}); rebuild it"
             ) from None
@@ -155,6 +155,9 @@ class LatencyTable:
 def _checked_entries(entries: Mapping[str, Any], source: str) -> dict[str, float]:
     """Block latencies as floats; a non-finite or non-positive one (the overhead: negative)
     refuses the whole table, naming the block: a sum over it would be meaningless."""
+    if not isinstance(entries, Mapping):
+        raise DataError(f"latency table {source}: entries_ms is {type(entries).__name__}, not an "
+                        "object of block -> latency; rebuild it with `hwnas lut build`")
     out: dict[str, float] = {}
     for key, value in entries.items():
         number = float(value)

@@ -191,6 +191,17 @@ def test_the_overhead_may_be_zero_but_not_negative_and_the_correction_is_finite(
         load_table(path)
 
 
+@pytest.mark.parametrize("entries", [3.5, "fast", [1.0, 2.0], None])
+def test_entries_that_are_not_an_object_are_one_line(tmp_path, entries):
+    """Found by benchmarks/reliability.py's table fuzzing (AttributeError before)."""
+    data = _synthetic_table().to_dict()
+    data["entries_ms"] = entries
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="entries_ms is|incomplete latency table"):
+        load_table(path)
+
+
 def test_cli_refuses_an_impossible_entry_in_one_line(tmp_path):
     data = _synthetic_table().to_dict()
     data["entries_ms"]["overhead"] = float("inf")
