@@ -235,6 +235,8 @@ def kill_runs(work: Path, quick: bool, llm_runs: int, seed: int) -> dict[str, An
         "llm_runs": len(llm), "llm_calls_unbroken": sum(r["llm_calls_unbroken"] for r in llm),
         "llm_lost": sum(r["llm_lost"] for r in llm),
         "llm_repeated": sum(r["llm_repeated"] for r in llm),
+        "llm_calls_logged_before_kill": sum(r["llm_calls_logged_at_kill"] for r in llm),
+        "llm_calls_replayed": sum(r["llm_calls_replayed"] for r in llm),
         "stored_at_kill": [r.get("stored_at_kill") for r in done],
         "budgets": sorted({r["budget"] for r in done}),
         "error_examples": [r["error"] for r in done if "error" in r][:3],
@@ -254,26 +256,32 @@ def kill_one_profile(index: int, folder: Path, rng: random.Random, sample: int) 
     from hwnas.profilers import KEY_COLUMNS
     from hwnas.spaces import create_space
 
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    out = folder / "m.csv"
     seed = 500 + index
-    command = ["profile", "--device", "host-cpu", "--space", "nb201", "--sample", str(sample),
-               "--seed", str(seed), "--out", str(out), *PROFILE_FAST]
-    target = rng.randint(0, sample - 1)
-    delay = rng.uniform(0.0, 1.5)
-    process = subprocess.Popen([sys.executable, "-m", "hwnas", *command],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env=_env(), cwd=ROOT)
-    while process.poll() is None and len(_rows(out)) < target:
-        time.sleep(0.01)
-    deadline = time.monotonic() + delay
-    while process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    killed = process.poll() is None
-    if killed:
-        os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    target = rng.randint(0, sample - 1)  # rows written before the kill
+    delay_s = rng.uniform(0.0, 1.0)  # then a random instant, mostly inside a measurement
+    attempts = 0
+    while True:
+        attempts += 1
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        out = folder / "m.csv"
+        command = ["profile", "--device", "host-cpu", "--space", "nb201", "--sample",
+                   str(sample), "--seed", str(seed), "--out", str(out), *PROFILE_FAST]
+        process = subprocess.Popen([sys.executable, "-m", "hwnas", *command],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env=_env(), cwd=ROOT)
+        while process.poll() is None and len(_rows(out)) < target:
+            time.sleep(0.01)
+        deadline = time.monotonic() + delay_s
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        killed = process.poll() is None
+        if killed:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        if killed or attempts >= 4:
+            break
+        target, delay_s = target // 2, delay_s / 4  # finished first: aim earlier
     before = _rows(out)
     done = _hwnas([*command, "--format", "json"])
     if done.returncode != 0:
@@ -290,7 +298,7 @@ def kill_one_profile(index: int, folder: Path, rng: random.Random, sample: int) 
             and "latency_p50_ms" not in table.validation.invalid_values
     except Exception:  # noqa: BLE001  (any failure to read the file back counts)
         parses = False
-    return {"index": index, "killed": killed, "rows_at_kill": len(before),
+    return {"index": index, "killed": killed, "attempts": attempts, "rows_at_kill": len(before),
             "rows": len(after), "lost": len(expected - {r["arch_id"] for r in after}),
             "duplicated": len(keys) - len(set(keys)),
             "kept_as_written": after[: len(before)] == before,
