@@ -5,7 +5,9 @@
 Each key gets one rpc_server registered with the tracker (a server on this host runs
 host code: use a catalog entry with a host target, or real boards for aarch64). Ctrl-C
 stops the servers and the tracker together with their popen_worker children, by PID.
-On real boards run the commands printed at start instead (see docs/profilers.md).
+On real boards run the commands printed at start instead (see docs/profilers.md). TVM RPC
+has no authentication: anyone who reaches a tracker or server port can run code on it, so
+the default here is 127.0.0.1; pass `--host` a LAN address only behind a firewall.
 """
 
 from __future__ import annotations
@@ -43,8 +45,12 @@ def main() -> None:
                 f"  key {key!r}: rpc_server {server.host}:{server.port} (pid {server.pid}, log {server.log_path})"
             )
         print(
-            "on a real board: python -m tvm.exec.rpc_server --host 0.0.0.0 --port 9090 "
-            f"--tracker <this host>:{args.port} --key <device key>"
+            "on a real board: python -m tvm.exec.rpc_server --host <board LAN address> "
+            f"--port 9090 --tracker <this host>:{args.port} --key <device key>"
+        )
+        print(
+            "TVM RPC has no authentication: bind LAN addresses behind a firewall, or 127.0.0.1 "
+            "with SSH tunnels (docs/profilers.md), never 0.0.0.0 on a shared network"
         )
         print("Ctrl-C stops everything")
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -9,6 +9,7 @@ import pandas as pd
 
 from hwnas.benchmarks._data import find_data_dir
 from hwnas.benchmarks._readers import (
+    first_line,
     read_measurement_table,
     read_nb201_accuracy,
     read_pi5_measurements,
@@ -47,8 +48,9 @@ def detect_kind(path: Path) -> str:
         columns = set(pd.read_csv(path, nrows=0).columns) if path.suffix != ".parquet" else set(
             pd.read_parquet(path).columns
         )
-    except (ValueError, OSError) as error:
-        raise DataError(f"cannot read {path}: {error}") from None
+    except Exception as error:  # noqa: BLE001  (whatever the parser raises: unreadable file)
+        raise DataError(f"cannot read {path}: {first_line(error)}; is it a CSV/Parquet "
+                        "table?") from None
     if {"arch_index", "arch", "cifar100_test_acc"} <= columns:
         return "nb201-accuracy"
     if {"arch_index", "measured_as", "framework", "task"} <= columns:

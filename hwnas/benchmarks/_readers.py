@@ -3,6 +3,7 @@ generic measurement CSV/Parquet, and the published HW-NAS-Bench pickle."""
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,19 +29,45 @@ def _read_frame(path: Path, **options: Any) -> pd.DataFrame:
         raise DataError(f"{path} does not exist; check the path (or set HWNAS_DATA)")
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path, **options)
+            frame = pd.read_parquet(path, **options)
+            # Arrow decodes text lazily: bad UTF-8 would surface later, far from the read
+            text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+            return frame.astype(dict.fromkeys(text, object))
         return pd.read_csv(path, **options)
-    except (ValueError, OSError, pd.errors.ParserError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataError(f"cannot read {path}: {first}; is it a CSV/Parquet table?") from None
+    except Exception as error:  # noqa: BLE001  (whatever the parser raises: unreadable file)
+        raise DataError(
+            f"cannot read {path}: {first_line(error)}; is it a CSV/Parquet table?") from None
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """The first line of an error's message (parsers write several), at most `limit` chars."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _numeric(frame: pd.DataFrame, column: str, problems: list[str]) -> pd.Series:
+    """A column as floats; cells that are not numbers become NaN and are reported."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = int((values.isna() & frame[column].notna()).sum())
+    if bad:
+        problems.append(f"{bad} non-numeric value(s) of {column} excluded")
+    return values.astype(float)
+
+
+def _mostly_numeric(values: pd.Series) -> bool:
+    """Whether at least half the filled cells of a text column are numbers (a metric with
+    a few damaged cells, not a label column)."""
+    filled = values.dropna()
+    return len(filled) > 0 and pd.to_numeric(filled, errors="coerce").notna().mean() >= 0.5
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(
-            f"{path} lacks column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}"
-        )
+        found = ", ".join(map(str, frame.columns))
+        found = found if len(found) <= 200 else found[:197] + "..."
+        raise DataError(f"{path} lacks column(s) {', '.join(missing)}; found {found}")
 
 
 def _default(name: str) -> Path:
@@ -88,6 +115,14 @@ def read_nb201_accuracy(path: str | Path | None = None) -> Table:
     frame = _read_frame(source)
     _require_columns(frame, ("arch_index", "arch", *ACCURACY_METRICS), source)
     problems: list[str] = []
+    index = pd.to_numeric(frame["arch_index"], errors="coerce")
+    whole = index.notna() & np.isfinite(index.fillna(0.0)) & (index == index.round())
+    if not whole.all():
+        problems.append(f"{int((~whole).sum())} row(s) without an integer arch_index dropped")
+        frame = frame[whole].copy()
+    frame["arch_index"] = index[whole].astype(int)
+    for metric in ACCURACY_METRICS:
+        frame[metric] = _numeric(frame, metric, problems)
     frame["canonical"] = _canonical_strings(frame["arch"], "nb201", problems)
     frame = frame.dropna(subset=["canonical"])
     duplicates = int(frame.duplicated("canonical").sum() + frame.duplicated("arch_index").sum())
@@ -206,6 +241,28 @@ def _faster_than_peak(frame: pd.DataFrame, arch: pd.Series, device: str) -> pd.S
     return frame["latency_ms"] < floor
 
 
+def _drop_torn_rows(frame: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
+    """Rows whose `environment` cell (hwnas profile's last column) is not whole JSON were
+    torn by a crash inside a write: the writer keeps them in the file and does not count
+    them, and neither does the table."""
+    if "environment" not in frame.columns:
+        return frame
+
+    def whole(cell: Any) -> bool:
+        if not isinstance(cell, str):
+            return True  # empty (NaN) or a number: nothing to check
+        try:
+            json.loads(cell)
+        except ValueError:
+            return False
+        return True
+
+    keep = frame["environment"].map(whole).astype(bool)
+    if not keep.all():
+        problems.append(f"{int((~keep).sum())} torn row(s) (environment not whole JSON) excluded")
+    return frame[keep].copy()
+
+
 def read_measurement_table(
     path: str | Path, space: str = "nb201", name: str | None = None
 ) -> Table:
@@ -219,6 +276,15 @@ def read_measurement_table(
     frame = _read_frame(source)
     _require_columns(frame, ("arch", "device"), source)
     problems: list[str] = []
+    frame = _drop_torn_rows(frame, problems)
+    unnamed = frame["arch"].isna() | frame["device"].isna()
+    if unnamed.any():
+        problems.append(f"{int(unnamed.sum())} row(s) without arch or device dropped")
+        frame = frame[~unnamed].copy()
+    for column in frame.columns:
+        if column not in _NOT_METRICS and not pd.api.types.is_numeric_dtype(frame[column]) \
+                and _mostly_numeric(frame[column]):
+            frame[column] = _numeric(frame, column, problems)
     frame["canonical"] = _canonical_strings(frame["arch"], space, problems)
     frame = frame.dropna(subset=["canonical"])
     metric_columns = [

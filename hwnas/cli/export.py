@@ -62,11 +62,16 @@ def export_command(
         "--train-device", help="with --train: cpu or cuda")] = "cpu",
     train_threads: Annotated[int | None, typer.Option(
         "--train-threads", min=1, help="with --train: torch CPU threads")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace files an earlier export left under the same names")] = False,
     output_format: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="onnx/text: a summary for people; json: one JSON document "
         "(the model is always written as ONNX)")] = ExportFormat.onnx,
 ) -> None:
     """Export a run's architecture as ONNX, checked against torch (max abs error <= 1e-4).
+
+    Files are written atomically; an existing file of the same name is refused unless
+    --force.
 
     Example: hwnas export 20261126-010203-coevo-abc123 --pick knee --out exports --tvm host
 
@@ -89,20 +94,22 @@ def export_command(
             raise ConfigError("--train trains new weights; drop --weights (or --train)")
         result, training = _export_trained(run, pick, out, runs_dir, shape, num_classes, opset,
                                            simplify, train, epochs, recipe, set_values,
-                                           train_seed, train_device, train_threads)
+                                           train_seed, train_device, train_threads, force)
     elif epochs is not None or recipe is not None or set_values:
         raise ConfigError("--epochs, --recipe and --set go with --train DATA; add --train digits")
     else:
         result = export_from_run(run, pick, out, runs_dir, shape, num_classes, weights, opset,
-                                 simplify)
+                                 simplify, overwrite=force)
     data: dict[str, Any] = result.to_dict()
     if training is not None:
         data["training"] = training.summary()
     if tensorrt:
         target_board = board or _gpu_device(result.metadata.get("device"))
-        data["tensorrt"] = build_or_describe_engine(result.onnx_path, precision, target_board)
+        data["tensorrt"] = build_or_describe_engine(result.onnx_path, precision, target_board,
+                                                    overwrite=force)
     if tvm:
-        data["tvm"] = build_tvm_library(result.onnx_path, tvm, tuning_database=tvm_database)
+        data["tvm"] = build_tvm_library(result.onnx_path, tvm, tuning_database=tvm_database,
+                                        overwrite=force)
 
     def render() -> None:
         meta = result.metadata
@@ -124,7 +131,7 @@ def export_command(
         print_table("export", ["field", "value"], rows)
         console.print(f"architecture: {result.architecture.string}", markup=False,
                       highlight=False, soft_wrap=True)
-        if "tensorrt" in data:
+        if data.get("tensorrt"):  # to_dict() holds None when not asked for
             trt = data["tensorrt"]
             if trt["built_here"]:
                 console.print(f"TensorRT engine: {trt['engine_path']}")
@@ -132,7 +139,7 @@ def export_command(
                 console.print(f"TensorRT: not built here ({trt['not_built_because']}); "
                               f"{trt['instructions']}:", markup=False, highlight=False)
                 console.print(trt["trtexec_command"], markup=False, highlight=False, soft_wrap=True)
-        if "tvm" in data:
+        if data.get("tvm"):
             lib = data["tvm"]
             checked = (f", runs here: max abs error {lib['max_abs_error_vs_onnxruntime']:.3g} "
                        "vs ONNX Runtime" if lib["ran_here"] else ", cross-compiled (not run here)")
@@ -146,7 +153,8 @@ def export_command(
 def _export_trained(run: str, pick: str, out: str, runs_dir: str, shape: Any,
                     num_classes: int | None, opset: int, simplify: bool, data: str,
                     epochs: int | None, recipe_file: str | None, set_values: list[str] | None,
-                    seed: int, device: str, threads: int | None) -> tuple[Any, Any]:
+                    seed: int, device: str, threads: int | None,
+                    force: bool) -> tuple[Any, Any]:
     from hwnas.export._trained import export_trained_from_run
     from hwnas.train import load_recipe, parse_overrides, resolve_device
 
@@ -156,7 +164,7 @@ def _export_trained(run: str, pick: str, out: str, runs_dir: str, shape: Any,
     recipe = load_recipe(recipe_file, **overrides)
     resolve_device(device)
     return export_trained_from_run(run, pick, out, data, recipe, runs_dir, seed, device, threads,
-                                   shape, num_classes, opset, simplify)
+                                   shape, num_classes, opset, simplify, overwrite=force)
 
 
 def _gpu_device(name: Any) -> str | None:

@@ -77,6 +77,9 @@ def search_command(
         help="none, local (embedded llama.cpp model), env (OPENAI_* settings) or a model name")] = None,
     executor: Annotated[str | None, typer.Option(help="local or ray")] = None,
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (ray://host:port or auto)")] = None,
+    ray_timeout: Annotated[float | None, typer.Option(
+        help="seconds a Ray batch may give no result before its outstanding evaluations fail "
+             "(default 900)")] = None,
     option: Annotated[list[str] | None, typer.Option(
         "--option", help="strategy option KEY=VALUE (repeatable), e.g. --option kappa=0.5")] = None,
     preset: Annotated[str | None, typer.Option(help="a named configuration, e.g. demo")] = None,
@@ -94,6 +97,7 @@ def search_command(
         "objectives": objectives, "space": space, "device": device, "strategy": strategy,
         "bands": bands, "band_by": band_by, "band_bounds": _bounds(band_bounds), "band_predictor": band_predictor, "budget": budget,
         "seed": seed, "llm": llm, "executor": executor, "ray_address": ray_address,
+        "ray_timeout_s": ray_timeout,
     }
     progress_bar = None
     if progress_enabled() and output_format == OutputFormat.text:

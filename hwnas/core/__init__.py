@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwnas.core._atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from hwnas.core._errors import (
     ConfigError,
     DataError,
@@ -14,7 +15,14 @@ from hwnas.core._errors import (
     RunStoreError,
     UnknownPluginError,
 )
-from hwnas.core._manifest import ManifestFormat, check_manifest, read_manifest, write_manifest
+from hwnas.core._manifest import (
+    ManifestFormat,
+    check_manifest,
+    is_plain_name,
+    member_path,
+    read_manifest,
+    write_manifest,
+)
 from hwnas.core._optional import import_optional
 from hwnas.core._processes import exit_on_sigterm, spawn_group, stop_group
 from hwnas.core._records import (
@@ -56,9 +64,14 @@ __all__ = [
     "RunStoreError",
     "UnknownPluginError",
     "architecture_id",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
     "check_manifest",
     "exit_on_sigterm",
     "import_optional",
+    "is_plain_name",
+    "member_path",
     "read_manifest",
     "spawn_group",
     "stop_group",

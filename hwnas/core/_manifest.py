@@ -1,5 +1,6 @@
 """Versioned JSON manifests: one reader that checks format and version with one-line
-errors that say the fix, and one atomic writer (a temporary file, then `os.replace`).
+errors that say the fix, one atomic writer (a temporary file, then `os.replace`), and
+`member_path` for the file names a manifest lists (plain names inside its folder only).
 
 Latency tables, saved predictors and proxy ensembles each declare a `ManifestFormat`:
 
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hwnas.core._atomic import atomic_write_text
 from hwnas.core._errors import HwnasError
 
 
@@ -39,6 +40,11 @@ class ManifestFormat:
     wrong_format: str = "{path} is not a {name} file (format {format!r})"
     wrong_version: str = (
         "{path} has format version {version}; this hwnas reads version {supported}"
+    )
+    not_plain: str = (
+        "{path}: its manifest names {what} {member!r}, not a plain file name in its folder "
+        "(no '/', '..' or absolute paths); the manifest was edited or is not from hwnas: save "
+        "it again"
     )
 
     @property
@@ -83,18 +89,26 @@ def check_manifest(
     return data  # type: ignore[no-any-return]
 
 
+def member_path(folder: str | Path, member: Any, spec: ManifestFormat,
+                what: str = "file") -> Path:
+    """`folder / member` for a name a manifest lists (a model file, a child folder), refused
+    with `spec`'s `not_plain` message unless it is a plain name inside `folder`: a manifest
+    must not reach outside its folder (`../x`, `/etc/x`) or name the folder itself (`.`)."""
+    if not is_plain_name(member):
+        raise spec.fail(spec.not_plain, path=folder, file=folder, what=what, member=member)
+    return Path(folder) / member
+
+
+def is_plain_name(name: Any) -> bool:
+    """A non-empty file name with no folder part: not `.`, `..`, absolute, or with a slash."""
+    return (
+        isinstance(name, str) and name not in ("", ".", "..")
+        and not any(c in name for c in "/\\\0") and not os.path.isabs(name)
+    )
+
+
 def write_manifest(file: str | Path, data: Mapping[str, Any], sort_keys: bool = True) -> Path:
     """Write `data` as indented JSON, atomically: readers see the old file or the new one,
     never half of one. Values JSON cannot hold are written as their `str`."""
-    target = Path(file)
-    target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(dict(data), indent=2, sort_keys=sort_keys, default=str) + "\n"
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with temporary.open("x") as stream:  # the usual permissions, unlike mkstemp's 0600
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_text(file, text)

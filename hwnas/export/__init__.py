@@ -14,7 +14,13 @@ from hwnas.export._export import (
     pick_from_run,
     run_settings,
 )
-from hwnas.export._metadata import ModelFileError, read_metadata, write_metadata
+from hwnas.export._metadata import (
+    ModelFileError,
+    OutputExistsError,
+    read_metadata,
+    refuse_existing,
+    write_metadata,
+)
 from hwnas.export._pick import (
     PICK_RULES,
     Pick,
@@ -45,6 +51,7 @@ __all__ = [
     "ExportResult",
     "MetricComparison",
     "ModelFileError",
+    "OutputExistsError",
     "Pick",
     "WeightsError",
     "accuracy_objective",
@@ -63,6 +70,7 @@ __all__ = [
     "pick_from_run",
     "read_metadata",
     "read_state_dict",
+    "refuse_existing",
     "reinitialize_weights",
     "resolve_tvm_target",
     "run_settings",

@@ -24,8 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import Architecture, Candidate, ConfigError, import_optional, to_plain
-from hwnas.export._metadata import read_metadata, write_metadata
+from hwnas.core import (
+    Architecture,
+    Candidate,
+    ConfigError,
+    atomic_write_bytes,
+    import_optional,
+    to_plain,
+)
+from hwnas.export._metadata import read_metadata, refuse_existing, write_metadata
 from hwnas.export._pick import Pick, pick_candidate
 from hwnas.export._weights import (
     copy_to_pruned,
@@ -102,11 +109,14 @@ def export_architecture(
     tolerance: float = DEFAULT_TOLERANCE,
     metadata: Mapping[str, Any] | None = None,
     file_name: str | None = None,
+    overwrite: bool = True,
 ) -> ExportResult:
     """Build, (load weights,) export, check against torch, label and write one ONNX file.
 
     Raises ExportError (nothing written) when ONNX Runtime's output differs from torch's
-    by more than `tolerance`, WeightsError when `weights` is unusable.
+    by more than `tolerance`, WeightsError when `weights` is unusable, OutputExistsError
+    (before any work) when the file exists and `overwrite` is False. The file is written
+    atomically (a temporary name in the same folder, then a rename).
     """
     from hwnas import __version__
     from hwnas.spaces import create_space
@@ -118,6 +128,8 @@ def export_architecture(
     shape = parse_input_shape(input_shape) if input_shape is not None else space.default_input_shape
     classes = int(num_classes) if num_classes is not None else space.default_num_classes
     what = f"{arch.string} ({arch.space}, input {shape}, {classes} classes)"
+    path = Path(out_dir).expanduser() / (file_name or f"{arch.space}-{arch.arch_id}.onnx")
+    refuse_existing(path, overwrite)
 
     full = space.to_torch(arch, shape, classes)
     can_prune = hasattr(space, "live_edges")
@@ -162,12 +174,7 @@ def export_architecture(
         **dict(metadata or {}),
     }
     data = write_metadata(data, labels)
-    folder = Path(out_dir).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (file_name or f"{arch.space}-{arch.arch_id}.onnx")
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    atomic_write_bytes(path, data, overwrite)
     return ExportResult(
         onnx_path=str(path), architecture=arch, input_shape=shape, num_classes=classes,
         weights_status=weights_info["weights_status"], max_abs_error=error,
@@ -252,9 +259,11 @@ def export_from_run(
     simplify: bool = False,
     tolerance: float = DEFAULT_TOLERANCE,
     metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = True,
 ) -> ExportResult:
     """Export the architecture a pick rule chooses from a run (see `pick_candidate`);
-    `metadata` adds labels to the file (e.g. `training`)."""
+    `metadata` adds labels to the file (e.g. `training`); `overwrite=False` refuses an
+    existing file (what `hwnas export` does without --force)."""
     chosen, settings, run_id = pick_from_run(run, pick, runs_dir)
     candidate = chosen.candidate
     shape = input_shape or (parse_input_shape(settings["input_shape"])
@@ -272,7 +281,7 @@ def export_from_run(
         labels["objectives_spec"] = str(settings["objectives_text"])
     result = export_architecture(
         candidate.architecture, out_dir, shape, classes, weights, opset, simplify, tolerance,
-        labels,
+        labels, overwrite=overwrite,
     )
     return _replace(result, pick=pick_info)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import HwnasError
+from hwnas.core import ConfigError, HwnasError
 
 PREFIX = "hwnas."
 _JSON_KEYS = frozenset({"objectives", "input_shape", "num_classes", "pick", "pruned", "opset",
@@ -20,6 +20,18 @@ _JSON_KEYS = frozenset({"objectives", "input_shape", "num_classes", "pick", "pru
 
 class ModelFileError(HwnasError):
     """A model file is missing, unreadable, or carries no hwnas metadata."""
+
+
+class OutputExistsError(ConfigError):
+    """An export would replace a file that is already there (pass --force / overwrite=True)."""
+
+
+def refuse_existing(path: str | Path, overwrite: bool) -> None:
+    """Raise OutputExistsError when `path` exists and `overwrite` is False."""
+    if not overwrite and Path(path).exists():
+        raise OutputExistsError(
+            f"{path} already exists; pass --force to replace it, or choose another --out"
+        )
 
 
 def _load(model: bytes | str | Path) -> Any:

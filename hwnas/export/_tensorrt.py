@@ -14,7 +14,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import ConfigError
+from hwnas.core import ConfigError, atomic_write_bytes
+from hwnas.export._metadata import refuse_existing
 
 DEFAULT_TENSORRT_MAJOR = 10
 TRTEXEC_WARMUP_MS = 500  # the tensorrt profiler's defaults
@@ -65,8 +66,12 @@ def trtexec_command(
 
 def build_or_describe_engine(
     onnx_path: str | Path, precision: str = "fp32", device: str | None = None,
+    overwrite: bool = True,
 ) -> dict[str, Any]:
-    """Build the engine on this host when TensorRT can run here; always give the command."""
+    """Build the engine on this host when TensorRT can run here; always give the command.
+
+    The engine is written atomically next to the ONNX file; `overwrite=False` refuses an
+    existing one before building."""
     from hwnas.profilers._tensorrt_local import build_engine, local_unavailable_reason
 
     command = trtexec_command(onnx_path, precision, device)
@@ -77,9 +82,10 @@ def build_or_describe_engine(
     reason = local_unavailable_reason()
     if reason is None:
         source = Path(onnx_path)
-        engine = build_engine(source.read_bytes(), precision)
         path = source.with_name(f"{source.stem}.{precision}.engine")
-        path.write_bytes(engine)
+        refuse_existing(path, overwrite)
+        engine = build_engine(source.read_bytes(), precision)
+        atomic_write_bytes(path, engine, overwrite)
         summary.update(engine_path=str(path), built_here=True)
     else:
         summary["not_built_because"] = reason

@@ -16,6 +16,7 @@ from typing import Any
 
 from hwnas.core import ConfigError
 from hwnas.export._export import ExportResult, export_from_run, pick_from_run
+from hwnas.export._metadata import refuse_existing
 from hwnas.toolchain import DEFAULT_OPSET, DEFAULT_TOLERANCE
 
 
@@ -48,13 +49,18 @@ def export_trained_from_run(
     simplify: bool = False,
     tolerance: float = DEFAULT_TOLERANCE,
     progress: Callable[[int, int, str], None] | None = None,
+    overwrite: bool = True,
 ) -> tuple[ExportResult, Any]:
-    """Train the pick on `data` and export it with the trained weights: (export, training)."""
+    """Train the pick on `data` and export it with the trained weights: (export, training).
+
+    `overwrite=False` refuses an existing ONNX or weights file before any training."""
     from hwnas.train import train_architecture
 
     chosen, _, _ = pick_from_run(run, pick, runs_dir)
     arch = chosen.candidate.architecture
     folder = Path(out_dir).expanduser()
+    for name in (f"{arch.space}-{arch.arch_id}.onnx", f"{arch.space}-{arch.arch_id}.safetensors"):
+        refuse_existing(folder / name, overwrite)
     trained = train_architecture(arch, folder / f"{arch.space}-{arch.arch_id}.train", data,
                                  recipe, seed, device, threads, progress)
     if input_shape is not None and tuple(input_shape) != tuple(trained.input_shape):
@@ -72,5 +78,6 @@ def export_trained_from_run(
     result = export_from_run(
         run, pick, folder, runs_dir, trained.input_shape, trained.num_classes, weights, opset,
         simplify, tolerance, metadata={"training": training_metadata(trained)},
+        overwrite=overwrite,
     )
     return result, trained

@@ -5,19 +5,18 @@ aarch64-linux-gnu-gcc), or a catalog device whose `properties.tvm_target` says i
 target (and `properties.cross_compiler` its compiler). The build is the tvm profiler's
 (`hwnas.toolchain.build`: Relax ONNX frontend, default pipeline, or a MetaSchedule
 database when given), so a deployed library is built exactly like the measured one.
-A host library is loaded back and run against ONNX Runtime before it is reported.
+A host library is loaded back and run against ONNX Runtime before it is reported, from a
+temporary name next to its destination: only a library that passed is renamed into place.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import ConfigError
+from hwnas.core import ConfigError, atomic_path
+from hwnas.export._metadata import refuse_existing
 from hwnas.toolchain import (
     AARCH64_TARGET,
     DEFAULT_CROSS_COMPILER,
@@ -66,37 +65,40 @@ def build_tvm_library(
     target: str,
     out_path: str | Path | None = None,
     tuning_database: str | Path | None = None,
+    overwrite: bool = True,
 ) -> dict[str, Any]:
     """Compile the ONNX file for `target` into a shared library; verify it when on host.
 
     Returns a summary: path, target, cross compiler, whether it was run here and the
-    largest difference from ONNX Runtime on one random input.
+    largest difference from ONNX Runtime on one random input. The library is compiled to
+    a temporary name next to its destination, checked there, and renamed into place only
+    when it passed: a failed check or a crash leaves any earlier file as it was.
+    `overwrite=False` refuses an existing destination before building.
     """
     label, target_dict, cross = resolve_tvm_target(target)
     if cross is not None:
         require_cross_compiler(cross, ConfigError)
     source = Path(onnx_path)
+    destination = Path(out_path) if out_path else source.with_name(f"{source.stem}.tvm-{label}.so")
+    refuse_existing(destination, overwrite)
     data = source.read_bytes()
     executable = build(data, target_dict, tuning_database)
-    destination = Path(out_path) if out_path else source.with_name(f"{source.stem}.tvm-{label}.so")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="hwnas-tvm-") as folder:
-        built = export_library(executable, folder, target_dict, cross)
-        shutil.move(built, destination)
     summary: dict[str, Any] = {
         "path": str(destination), "target": label, "tvm_target": target_dict,
         "cross_compiler": cross, "tuned": tuning_database is not None, "ran_here": False,
         "max_abs_error_vs_onnxruntime": None,
     }
-    if cross is None:
-        error = max_abs_error_library_vs_onnxruntime(destination, data)
-        if not error <= TVM_TOLERANCE:
-            os.remove(destination)
-            raise ExportError(
-                f"the TVM library differs from ONNX Runtime by {error:.3g} (limit "
-                f"{TVM_TOLERANCE:g}); it was removed: report the architecture"
-            )
-        summary.update(ran_here=True, max_abs_error_vs_onnxruntime=error)
+    with atomic_path(destination, overwrite) as temporary:
+        export_library(executable, str(temporary.parent), target_dict, cross,
+                       path=str(temporary))
+        if cross is None:
+            error = max_abs_error_library_vs_onnxruntime(temporary, data)
+            if not error <= TVM_TOLERANCE:
+                raise ExportError(
+                    f"the TVM library differs from ONNX Runtime by {error:.3g} (limit "
+                    f"{TVM_TOLERANCE:g}); it was not written: report the architecture"
+                )
+            summary.update(ran_here=True, max_abs_error_vs_onnxruntime=error)
     return summary
 
 

@@ -132,8 +132,9 @@ class LlmClient:
         json_schema, then json_object with a schema (llama.cpp's server), then plain text."""
 
         def request(*args: Any) -> tuple[Any, float]:
+            *call, retry_server_errors = args
             response, latency_s, _ = self._with_retries(
-                lambda: self._request(*args), retry_server_errors=False
+                lambda: self._request(*call), retry_server_errors=retry_server_errors
             )
             return response, latency_s
 

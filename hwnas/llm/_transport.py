@@ -70,8 +70,9 @@ def send_with_retries(
 ) -> tuple[Any, float, int]:
     """(result, seconds of the successful attempt, attempts); retries 429, 5xx, timeouts.
 
-    The probe passes `retry_server_errors=False`: there a 5xx means "this request form is
-    not supported" (llama.cpp's server answers json_schema with HTTP 500).
+    The probe retries a 5xx too before it takes it as "this request form is not supported"
+    (llama.cpp's server answers json_schema with HTTP 500), and asks once more without
+    retries (`retry_server_errors=False`) after a lesser form was answered.
     """
     import openai
 

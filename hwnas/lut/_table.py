@@ -1,7 +1,12 @@
-"""Latency tables: one measured latency per block, saved as a versioned JSON file."""
+"""Latency tables: one measured latency per block, saved as a versioned JSON file.
+
+A table is checked when it is loaded: every block latency must be a finite positive number
+(the empty-graph overhead may be 0) and the correction finite, else the load fails with one
+line naming the block; a sum over an impossible entry would be a silent wrong prediction."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +23,7 @@ from hwnas.core import (
     utc_now_iso,
     write_manifest,
 )
-from hwnas.lut._blocks import block_latency_ms, spaces_with_blocks
+from hwnas.lut._blocks import OVERHEAD_KEY, block_latency_ms, spaces_with_blocks
 from hwnas.spaces import create_space
 
 FORMAT_NAME = "hwnas-latency-table"
@@ -135,22 +140,47 @@ class LatencyTable:
                 profiler=str(data["profiler"]),
                 input_shape=tuple(int(d) for d in data["input_shape"]),  # type: ignore[arg-type]
                 num_classes=int(data["num_classes"]),
-                entries_ms={str(k): float(v) for k, v in data["entries_ms"].items()},
+                entries_ms=_checked_entries(data["entries_ms"], source),
                 environment=dict(data.get("environment") or {}),
-                correction=None
-                if not correction
-                else Correction(
-                    float(correction["slope"]),
-                    float(correction["intercept_ms"]),
-                    int(correction.get("fitted_on", 0)),
-                ),
+                correction=None if not correction else _checked_correction(correction, source),
                 validation=data.get("validation"),
                 created=str(data.get("created", "")),
             )
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise DataError(
                 f"{source} is an incomplete latency table ({error}); rebuild it"
             ) from None
+
+
+def _checked_entries(entries: Mapping[str, Any], source: str) -> dict[str, float]:
+    """Block latencies as floats; a non-finite or non-positive one (the overhead: negative)
+    refuses the whole table, naming the block: a sum over it would be meaningless."""
+    if not isinstance(entries, Mapping):
+        raise DataError(f"latency table {source}: entries_ms is {type(entries).__name__}, not an "
+                        "object of block -> latency; rebuild it with `hwnas lut build`")
+    out: dict[str, float] = {}
+    for key, value in entries.items():
+        number = float(value)
+        floor_ok = number >= 0 if key == OVERHEAD_KEY else number > 0
+        if not (math.isfinite(number) and floor_ok):
+            raise DataError(
+                f"latency table {source}: block {key!r} has latency {value!r} ms, not a finite "
+                f"{'non-negative' if key == OVERHEAD_KEY else 'positive'} number; remeasure it "
+                "(rebuild the table with `hwnas lut build`)"
+            )
+        out[str(key)] = number
+    return out
+
+
+def _checked_correction(correction: Mapping[str, Any], source: str) -> Correction:
+    found = Correction(float(correction["slope"]), float(correction["intercept_ms"]),
+                       int(correction.get("fitted_on", 0)))
+    if not (math.isfinite(found.slope) and math.isfinite(found.intercept_ms)):
+        raise DataError(
+            f"latency table {source}: its correction (slope {found.slope}, intercept "
+            f"{found.intercept_ms} ms) is not finite; refit it or rebuild the table"
+        )
+    return found
 
 
 def load_table(path: str | Path) -> LatencyTable:

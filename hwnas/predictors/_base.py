@@ -19,7 +19,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hwnas.core import Architecture, ManifestFormat, Registry, utc_now_iso, write_manifest
+from hwnas.core import (
+    Architecture,
+    ManifestFormat,
+    Registry,
+    member_path,
+    utc_now_iso,
+    write_manifest,
+)
 from hwnas.core import read_manifest as read_versioned_manifest
 from hwnas.predictors._errors import ModelFormatError, PredictorError
 
@@ -286,11 +293,28 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def load_predictor(path: str | Path) -> Predictor:
-    """Rebuild a saved predictor (no pickle: JSON, safetensors and LightGBM text only)."""
-    folder = Path(path)
+    """Rebuild a saved predictor (no pickle: JSON, safetensors and LightGBM text only).
+
+    Every file and child folder its manifest lists must be a plain name inside its folder,
+    and a child may not lead back to a folder already being loaded (a loop)."""
+    return _load_predictor(Path(path), ())
+
+
+def _load_predictor(path: Path, loading: tuple[Path, ...]) -> Predictor:
+    folder = path
     manifest = read_manifest(folder)
     if folder.is_file():
         folder = folder.parent
+    here = folder.resolve()
+    if here in loading:
+        raise ModelFormatError(
+            f"{loading[-1]}: its manifest names child {folder.name!r}, which leads back to "
+            f"{here} (a loop); the manifest was edited or is not from hwnas: save it again"
+        )
+    files = {member_path(folder, name, PREDICTOR_FORMAT): digest
+             for name, digest in dict(manifest.get("files", {})).items()}
+    children = {child: member_path(folder, name, PREDICTOR_FORMAT, "child folder")
+                for child, name in dict(manifest.get("children", {})).items()}
     name = manifest.get("predictor", "")
     cls = PREDICTORS.get(name)
     saved_state = manifest.get("state_version")
@@ -300,8 +324,7 @@ def load_predictor(path: str | Path) -> Predictor:
             f"version {cls.state_version}: retrain it with `hwnas predict train`"
         )
     _check_libraries(folder, manifest, getattr(cls, "libraries", ()))
-    for file_name, digest in manifest.get("files", {}).items():
-        file_path = folder / file_name
+    for file_path, digest in files.items():
         if not file_path.is_file() or _sha256(file_path.read_bytes()) != digest:
             raise ModelFormatError(
                 f"{file_path} is missing or was changed after saving; retrain the model"
@@ -316,15 +339,15 @@ def load_predictor(path: str | Path) -> Predictor:
     except TypeError as error:
         raise ModelFormatError(f"{folder}: saved options do not fit {name} ({error})") from None
     state = ModelState(config=manifest.get("config", {}))
-    for file_name in manifest.get("files", {}):
-        if file_name == ARRAYS_FILE:
+    for file_path in files:
+        if file_path.name == ARRAYS_FILE:
             from safetensors.numpy import load_file
 
-            state.arrays = dict(load_file(str(folder / file_name)))
+            state.arrays = dict(load_file(str(file_path)))
         else:
-            state.texts[file_name] = (folder / file_name).read_text()
-    for child_name, child_folder in manifest.get("children", {}).items():
-        state.children[child_name] = load_predictor(folder / child_folder)
+            state.texts[file_path.name] = file_path.read_text()
+    for child_name, child_folder in children.items():
+        state.children[child_name] = _load_predictor(child_folder, (*loading, here))
     try:
         predictor._restore(state)
     except (KeyError, ValueError) as error:

@@ -170,6 +170,9 @@ def profile_many(
     )
     sources = [as_model_source(m) for m in models]
     writer = MeasurementWriter(out) if out else None
+    if writer is not None and writer.incomplete_rows:
+        say("note", f"{writer.incomplete_rows} incomplete row(s) in {writer.path} (torn or "
+            "missing cells) are kept in the file but not counted; their models are measured again")
     todo = [
         s for s in sources if writer is None or _key(s, device, instance, settings) not in writer
     ]

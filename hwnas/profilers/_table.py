@@ -3,7 +3,11 @@
 Columns are `MEASUREMENT_COLUMNS` (extra columns in an existing file are kept empty);
 `hwnas.benchmarks.read_measurement_table` reads the file back as a Table. A row is
 written with a single `write` of a complete line and flushed, so a killed run leaves
-whole rows only; a torn last line (power loss) is dropped when the file is reopened.
+whole rows only. An existing file is never cut or rewritten: its header is checked first
+(a wrong one is a one-line error, the file untouched); a last line without its newline
+(a hand-edited file, or a row torn by power loss) is kept and closed with a newline (and
+a quote, if one was left open); rows with missing cells are kept but not counted as
+measured, so their architectures are measured again.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class MeasurementWriter:
         self.path = Path(path).expanduser()
         self.columns: tuple[str, ...] = MEASUREMENT_COLUMNS
         self.rows: list[dict[str, str]] = []
+        self.incomplete_rows = 0  # torn or short rows found in an existing file (kept)
         if self.path.is_file() and self.path.stat().st_size > 0:
             self._load()
         else:
@@ -84,23 +89,52 @@ class MeasurementWriter:
         self.keys = {row_key(r) for r in self.rows}
 
     def _load(self) -> None:
+        """Read an existing table; check its header before anything touches the file."""
         data = self.path.read_bytes()
-        if not data.endswith(b"\n"):
-            # a torn last line (the process died inside a write): drop it, keep whole rows
-            keep = data.rfind(b"\n") + 1
-            with open(self.path, "r+b") as handle:
-                handle.truncate(keep)
-            data = data[:keep]
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
-        header = tuple(reader.fieldnames or ())
+        try:
+            text = data.decode("utf-8")
+            header = tuple(next(csv.reader(io.StringIO(text.split("\n", 1)[0])), []))
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise ConfigError(
+                f"{self.path} is not a measurement table ({error}); pass a new file to --out"
+            ) from None
         missing = [c for c in (*KEY_COLUMNS, "latency_p50_ms") if c not in header]
         if missing:
             raise ConfigError(
                 f"{self.path} is not a measurement table (missing {', '.join(missing)}); "
                 "pass a new file to --out"
             )
+        torn_quote = False
+        if not text.endswith("\n"):
+            # the last line is either a whole row without its newline (an edited file) or
+            # a row torn by a crash inside a write; both are kept: close it, never cut it
+            torn_quote = text[text.rfind("\n") + 1:].count('"') % 2 == 1
+            closing = '"\n' if torn_quote else "\n"
+            self._append_line(closing)
+            text += closing
         self.columns = header
-        self.rows = [dict(r) for r in reader]
+        try:
+            rows = list(csv.reader(io.StringIO(text)))[1:]
+        except csv.Error as error:
+            raise ConfigError(f"{self.path} does not parse as CSV ({error}); pass a new file to "
+                              "--out") from None
+        for number, cells in enumerate(rows, start=1):
+            if (torn_quote and number == len(rows)) or not self._complete(header, cells):
+                self.incomplete_rows += 1  # kept in the file, not counted as measured
+                continue
+            self.rows.append(dict(zip(header, cells, strict=True)))
+
+    @staticmethod
+    def _complete(header: tuple[str, ...], cells: list[str]) -> bool:
+        """All cells there, the key cells filled, the environment (if any) whole JSON."""
+        if len(cells) != len(header) or not all(cells[header.index(c)] for c in KEY_COLUMNS):
+            return False
+        if "environment" in header and cells[header.index("environment")]:
+            try:
+                json.loads(cells[header.index("environment")])
+            except ValueError:
+                return False
+        return True
 
     def _line(self, cells: Iterable[str]) -> str:
         buffer = io.StringIO()

@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import ConfigError, import_optional
+from hwnas.core import ConfigError, atomic_write_bytes, atomic_write_text, import_optional
 
 DEFAULT_ENGINE_CACHE = Path("~/.cache/hwnas/tensorrt")
 
@@ -70,11 +69,9 @@ class EngineCache:
 
     def save(self, key: str, engine: bytes, description: dict[str, Any]) -> Path:
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".engine.partial-{os.getpid()}")
-        partial.write_bytes(engine)
-        os.replace(partial, path)  # never a half-written engine under the final name
-        path.with_suffix(".json").write_text(json.dumps(description, indent=2, sort_keys=True))
+        atomic_write_bytes(path, engine)  # never a half-written engine under the final name
+        atomic_write_text(path.with_suffix(".json"),
+                          json.dumps(description, indent=2, sort_keys=True))
         return path
 
 

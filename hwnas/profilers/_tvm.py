@@ -89,14 +89,17 @@ def check_board(device: DeviceSpec, timeout_s: float) -> None:
         )
     except (OSError, RuntimeError) as error:
         raise DeviceError(
-            f"cannot reach the TVM RPC tracker at {where} ({error}); start it with "
-            f"`python -m tvm.exec.rpc_tracker --host 0.0.0.0 --port {access.tracker_port}`"
+            f"cannot reach the TVM RPC tracker at {where} ({error}); start it there with "
+            f"`python -m tvm.exec.rpc_tracker --host {access.tracker_host} --port "
+            f"{access.tracker_port}` (bind a LAN address behind a firewall or 127.0.0.1 with an "
+            "SSH tunnel, never 0.0.0.0: TVM RPC has no authentication; docs/profilers.md)"
         ) from error
     if access.rpc_key not in keys:
         raise DeviceError(
             f"no board is registered as {access.rpc_key!r} at the tracker {where} "
             f"(known keys: {', '.join(sorted(keys)) or 'none'}); on the board run "
-            f"`python -m tvm.exec.rpc_server --tracker {where} --key {access.rpc_key}`"
+            f"`python -m tvm.exec.rpc_server --host BOARD_LAN_ADDRESS --tracker {where} --key "
+            f"{access.rpc_key}` (a LAN address behind a firewall: TVM RPC has no authentication)"
         )
 
 

@@ -13,6 +13,7 @@ from hwnas.core import (
     ConfigError,
     DataError,
     ManifestFormat,
+    member_path,
     read_manifest,
     write_manifest,
 )
@@ -296,7 +297,7 @@ class AccuracyEstimator:
                         params=manifest["params"], rounds=manifest["rounds"])
         boosters = []
         for entry in manifest["models"]:
-            model_path = path / entry["file"]
+            model_path = member_path(path, entry["file"], ENSEMBLE_FORMAT, "model file")
             if not model_path.is_file():
                 raise DataError(f"{model_path} is missing; the saved ensemble is incomplete")
             text = model_path.read_text()

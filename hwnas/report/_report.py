@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import html
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from hwnas.core import RunStoreError
+from hwnas.core import RunStoreError, atomic_path, atomic_write_text
 from hwnas.pareto import (
     assess_front,
     minimisation_matrix,
@@ -174,24 +175,25 @@ def _plot(view: RunView, band: int | None, path: Path) -> Path:
     if rows:
         axes.legend(fontsize=8, loc="best")
     figure.tight_layout()
-    figure.savefig(path)
+    with atomic_path(path) as temporary:  # never half a PNG under the final name
+        figure.savefig(temporary, format="png")
     plt.close(figure)
     return path
 
 
 def _write_csv(view: RunView, path: Path) -> Path:
     names = [o.name for o in view.objectives]
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["arch_id", "architecture", "band", *names, "sources", "origin"])
-        for candidate, extra in view.front():
-            writer.writerow([
-                candidate.architecture.arch_id, candidate.architecture.string, candidate.band,
-                *(repr(candidate.value(n)) for n in names),
-                ";".join(f"{n}:{candidate.objectives[n].source}" for n in names),
-                extra.get("origin", ""),
-            ])
-    return path
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(["arch_id", "architecture", "band", *names, "sources", "origin"])
+    for candidate, extra in view.front():
+        writer.writerow([
+            candidate.architecture.arch_id, candidate.architecture.string, candidate.band,
+            *(repr(candidate.value(n)) for n in names),
+            ";".join(f"{n}:{candidate.objectives[n].source}" for n in names),
+            extra.get("origin", ""),
+        ])
+    return atomic_write_text(path, handle.getvalue())
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -237,9 +239,7 @@ def write_report(run: str | Path, out: str | Path | None = None,
     csv_path = _write_csv(view, folder / "front.csv")
     quality = view.quality()
     page = _render_html(view, quality, overall, band_plots, csv_path)
-    html_path = folder / "report.html"
-    html_path.write_text(page, encoding="utf-8")
-    return html_path
+    return atomic_write_text(folder / "report.html", page)
 
 
 def _render_html(view: RunView, quality: dict[str, Any], overall: Path, band_plots: list[Path],

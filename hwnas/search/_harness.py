@@ -130,7 +130,9 @@ def _execute(config: SearchConfig, store: Any, strategy: Strategy,
     owned_llm = llm is None
     try:
         if executor is None:
-            options = {"address": config.ray_address} if config.executor == "ray" else {}
+            options: dict[str, Any] = {}
+            if config.executor == "ray":
+                options = {"address": config.ray_address, "timeout_s": config.ray_timeout_s}
             executor = create_executor(config.executor, **options)
         if llm is None and strategy.uses_llm:
             llm = _open_llm(config, store)

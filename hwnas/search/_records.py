@@ -27,6 +27,7 @@ class SearchConfig:
     band_predictor: str | None = None  # a saved latency predictor (hwnas predict train)
     executor: str = "local"
     ray_address: str | None = None
+    ray_timeout_s: float | None = None  # None: the executor's default (a hung batch fails)
     llm: str | None = None  # None/"none": no LLM; "local": embedded model; else a model name
     confirm_margin: float = 0.05  # share of each objective's range counted as "near the front"
     screen_factor: int = 10  # cheap screenings allowed per budgeted evaluation

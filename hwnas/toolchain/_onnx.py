@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwnas.core import HwnasError
+from hwnas.core import HwnasError, atomic_write_bytes
 
 if TYPE_CHECKING:
     import torch
@@ -100,8 +100,7 @@ def export_onnx(
         )
     data = buffer.getvalue()
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_bytes(data)
+        atomic_write_bytes(path, data)
     return data
 
 

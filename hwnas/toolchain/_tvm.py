@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import ConfigError, DeviceError, DeviceSpec, HwnasError, import_optional
+from hwnas.core import (
+    ConfigError,
+    DeviceError,
+    DeviceSpec,
+    HwnasError,
+    atomic_path,
+    import_optional,
+)
 
 HOST_TARGET: Mapping[str, Any] = {"kind": "llvm"}
 AARCH64_TARGET: Mapping[str, Any] = {
@@ -173,12 +180,18 @@ def has_record(database: Any, mod: Any) -> bool:
 
 
 def export_library(
-    executable: Any, folder: str, target_dict: Mapping[str, Any], cross_compiler: str | None = None
+    executable: Any, folder: str, target_dict: Mapping[str, Any], cross_compiler: str | None = None,
+    path: str | None = None, overwrite: bool = True,
 ) -> str:
-    """Write the executable as a shared library, cross-compiled for a foreign triple."""
-    path = os.path.join(folder, "model.so")
-    if is_cross_target(target_dict):
-        executable.export_library(path, cc=require_cross_compiler(cross_compiler))
-    else:
-        executable.export_library(path)
+    """Write the executable as a shared library (`path`, default `folder/model.so`),
+    cross-compiled for a foreign triple. Atomic: the compiler writes a temporary name in the
+    same folder, renamed into place when it succeeded; `overwrite=False` refuses an
+    existing file (FileExistsError)."""
+    path = path or os.path.join(folder, "model.so")
+    cc = require_cross_compiler(cross_compiler) if is_cross_target(target_dict) else None
+    with atomic_path(path, overwrite) as temporary:
+        if cc is not None:
+            executable.export_library(str(temporary), cc=cc)
+        else:
+            executable.export_library(str(temporary))
     return path

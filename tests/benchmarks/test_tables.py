@@ -148,6 +148,42 @@ def _fake_hwnasbench(path: Path, count: int) -> None:
     path.write_bytes(pickle.dumps(data))
 
 
+def test_damaged_cells_are_excluded_and_reported_not_crashes(tmp_path: Path) -> None:
+    """Found by benchmarks/reliability.py's table fuzzing: each raised a bare pandas error."""
+    path = tmp_path / "m.csv"
+    pd.DataFrame({"arch": [GOOD, OTHER, GOOD], "device": ["a", "a", None],
+                  "latency_ms": ["1.5", "abc", "2.0"]}).to_csv(path, index=False)
+    table = read_measurement_table(path)  # TypeError (NaN device) before
+    assert "latency_ms" in table.metrics  # was dropped silently as a text column
+    assert table.value(GOOD, "latency_ms") == 1.5
+    problems = " ".join(table.validation.problems)
+    assert "1 row(s) without arch or device dropped" in problems
+    assert "1 non-numeric value(s) of latency_ms excluded" in problems
+    accuracy = tmp_path / "accuracy.csv"
+    pd.DataFrame({"arch_index": ["0", "abc", "2", "inf"], "arch": [GOOD, OTHER, OTHER, GOOD],
+                  "cifar10_test_acc": ["90", "91", "x", "1"], "cifar100_test_acc": [70] * 4,
+                  "imagenet16_120_test_acc": [40] * 4}).to_csv(accuracy, index=False)
+    table = read_nb201_accuracy(accuracy)  # ValueError (int('abc')) before
+    assert len(table) == 2 and table.value(GOOD, "cifar100_test_acc") == 70
+    problems = " ".join(table.validation.problems)
+    assert "2 row(s) without an integer arch_index dropped" in problems
+    assert "1 non-numeric value(s) of cifar10_test_acc excluded" in problems
+
+
+def test_a_damaged_parquet_file_is_one_line(tmp_path: Path) -> None:
+    good = tmp_path / "m.parquet"
+    pd.DataFrame({"arch": [GOOD, OTHER], "device": ["a", "a"],
+                  "latency_ms": [1.0, 2.0]}).to_parquet(good)
+    data = good.read_bytes()
+    for index, damaged in enumerate((data[: len(data) // 2], data[:8] + b"\xff" * 64 + data[72:],
+                                     data.replace(b"none", b"n\x83ne"))):
+        path = tmp_path / f"bad{index}.parquet"
+        path.write_bytes(damaged)
+        with pytest.raises(DataError, match=r"cannot read .*bad\d.parquet") as caught:
+            open_table(path)  # multi-line pyarrow messages or a UnicodeDecodeError before
+        assert "\n" not in str(caught.value)
+
+
 def test_hwnasbench_reader_on_a_file_in_the_published_layout(tmp_path: Path, data_dir: Path) -> None:
     path = tmp_path / "HW-NAS-Bench-v1_0.pickle"
     _fake_hwnasbench(path, 15625)

@@ -49,6 +49,18 @@ def test_tvm_host_library_loads_and_matches_onnx_runtime(tiny_onnx, tmp_path) ->
     assert np.std(expected) > 1e-3
 
 
+def test_an_existing_library_is_refused_before_building_unless_overwrite(tiny_onnx,
+                                                                          tmp_path) -> None:
+    from hwnas.export import OutputExistsError
+
+    existing = tmp_path / "tiny-host.so"
+    existing.write_bytes(b"an earlier build")
+    with pytest.raises(OutputExistsError, match="tiny-host.so already exists; pass --force"):
+        build_tvm_library(tiny_onnx, "host", existing, overwrite=False)
+    assert existing.read_bytes() == b"an earlier build"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny-host.so"]
+
+
 @pytest.mark.skipif(shutil.which("aarch64-linux-gnu-gcc") is None,
                     reason="needs gcc-aarch64-linux-gnu and libc6-dev-arm64-cross")
 def test_tvm_aarch64_library_is_an_arm64_shared_object(tiny_onnx, tmp_path) -> None:

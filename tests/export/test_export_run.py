@@ -175,6 +175,23 @@ def test_cli_weights_errors_are_one_line_and_write_nothing(table_run, tmp_path) 
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_cli_refuses_to_overwrite_an_export_unless_forced(table_run, tmp_path) -> None:
+    out = tmp_path / "out"
+    first = hwnas("export", str(table_run.folder), "--pick", "fastest", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    (written,) = out.iterdir()
+    written.write_bytes(b"the user's edited model")  # stands for anything worth keeping
+    again = hwnas("export", str(table_run.folder), "--pick", "fastest", "--out", str(out))
+    assert again.returncode == 2  # was 0: the file was silently replaced
+    lines = [line for line in again.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and str(written) in lines[0] and "--force" in lines[0]
+    assert written.read_bytes() == b"the user's edited model"
+    forced = hwnas("export", str(table_run.folder), "--pick", "fastest", "--out", str(out),
+                   "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert read_metadata(str(written))["arch_id"] and sorted(out.iterdir()) == [written]
+
+
 def test_a_failed_check_writes_nothing(tmp_path) -> None:
     with pytest.raises(ExportError, match="nothing was written"):
         export_architecture(SMALL, tmp_path / "strict", (3, 16, 16), tolerance=1e-15)

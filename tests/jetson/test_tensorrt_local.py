@@ -32,6 +32,29 @@ def test_the_cache_stores_and_finds_engines(tmp_path):
     assert not list(path.parent.glob("*.partial-*"))
 
 
+def test_a_full_disk_leaves_no_partial_engine_behind(tmp_path):
+    """The engine and its description are written atomically; a write the kernel stops
+    (RLIMIT_FSIZE) leaves the cache as it was, without a partial file."""
+    import subprocess
+    import sys
+
+    cache = EngineCache(tmp_path / "engines")
+    cache.save("k", b"old engine", {"precision": "fp16"})
+    before = sorted(p.name for p in (tmp_path / "engines").iterdir())
+    code = ("import resource, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))\n"
+            "from pathlib import Path\n"
+            "from hwnas.profilers._tensorrt_local import EngineCache\n"
+            f"cache = EngineCache(Path({str(tmp_path / 'engines')!r}))\n"
+            "try:\n    cache.save('k', b'e' * 300000, {'precision': 'fp16'})\n"
+            "except OSError as error:\n    print('refused', error.errno)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert "refused 27" in done.stdout, done.stderr
+    assert cache.load("k") == b"old engine"
+    assert sorted(p.name for p in (tmp_path / "engines").iterdir()) == before
+
+
 def test_calibration_data_must_be_an_nchw_npy_without_pickles(tmp_path):
     good = tmp_path / "calib.npy"
     np.save(good, np.zeros((4, 3, 8, 8), dtype=np.float64))

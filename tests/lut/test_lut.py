@@ -153,3 +153,61 @@ def test_cli_reports_bad_tables_in_one_line(tmp_path):
         timeout=120,
     )
     assert done.returncode == 2 and "known spaces" in done.stderr
+
+
+def _synthetic_table() -> LatencyTable:
+    blocks = space_blocks("nb201", (3, 32, 32), 10)
+    entries = {k: 0.1 + len(k) / 100 for k in blocks} | {OVERHEAD_KEY: 0.0}
+    return LatencyTable("nb201", "host-cpu", "onnxruntime", (3, 32, 32), 10, entries)
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "0", "-0.5", "1e999"])
+def test_an_impossible_entry_refuses_the_table_naming_the_block(tmp_path, bad):
+    path = _synthetic_table().save(tmp_path / "t.json")
+    text = path.read_text()
+    block = sorted(k for k in _synthetic_table().entries_ms if k != OVERHEAD_KEY)[3]
+    data = json.loads(text)
+    good = data["entries_ms"][block]
+    path.write_text(text.replace(f'"{block}": {good!r}', f'"{block}": {bad}'))
+    assert path.read_text() != text
+    with pytest.raises(DataError, match=f"block '{block}' has latency") as caught:
+        load_table(path)  # json reads NaN/Infinity happily; the table used to sum them
+    assert "\n" not in str(caught.value) and "hwnas lut build" in str(caught.value)
+
+
+def test_the_overhead_may_be_zero_but_not_negative_and_the_correction_is_finite(tmp_path):
+    table = _synthetic_table()
+    path = table.save(tmp_path / "t.json")
+    assert load_table(path).entries_ms[OVERHEAD_KEY] == 0.0
+    data = json.loads(path.read_text())
+    data["entries_ms"][OVERHEAD_KEY] = -0.1
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="block 'overhead'.*non-negative"):
+        load_table(path)
+    data["entries_ms"][OVERHEAD_KEY] = 0.0
+    data["correction"] = {"slope": float("nan"), "intercept_ms": 0.0, "fitted_on": 3}
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="correction .* is not finite"):
+        load_table(path)
+
+
+@pytest.mark.parametrize("entries", [3.5, "fast", [1.0, 2.0], None])
+def test_entries_that_are_not_an_object_are_one_line(tmp_path, entries):
+    """Found by benchmarks/reliability.py's table fuzzing (AttributeError before)."""
+    data = _synthetic_table().to_dict()
+    data["entries_ms"] = entries
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="entries_ms is|incomplete latency table"):
+        load_table(path)
+
+
+def test_cli_refuses_an_impossible_entry_in_one_line(tmp_path):
+    data = _synthetic_table().to_dict()
+    data["entries_ms"]["overhead"] = float("inf")
+    path = tmp_path / "inf.json"
+    path.write_text(json.dumps(data))
+    done = subprocess.run([sys.executable, "-m", "hwnas", "lut", "show", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "block 'overhead' has latency inf ms" in done.stderr.strip().splitlines()[-1]

@@ -178,12 +178,13 @@ def test_killed_run_resumes_without_duplicates_or_losses(tmp_path):
     assert json.loads(again.stdout)["measured"] == 0 and len(rows(out)) == 8
 
 
-def test_torn_last_line_is_dropped_on_resume(tmp_path):
+def test_torn_last_line_is_kept_closed_and_not_counted_on_resume(tmp_path):
     out = tmp_path / "torn.csv"
     first = hwnas("profile", "--device", "host-cpu", "--arch", ARCH, "--out", str(out), *FAST)
     assert first.returncode == 0, first.stderr
     whole = out.read_bytes()
-    out.write_bytes(whole + b"|skip_connect~0|+|none~0|skip_co")  # died inside a write
+    torn = b"|skip_connect~0|+|none~0|skip_co"
+    out.write_bytes(whole + torn)  # died inside a write
     again = hwnas(
         "profile",
         "--device",
@@ -197,7 +198,8 @@ def test_torn_last_line_is_dropped_on_resume(tmp_path):
         *FAST,
     )
     assert json.loads(again.stdout)["skipped"] == 1
-    assert out.read_bytes() == whole
+    assert "1 incomplete row(s)" in again.stderr
+    assert out.read_bytes() == whole + torn + b"\n"  # never cut: closed with a newline
 
 
 @pytest.mark.parametrize("flag", ["--all-unique"])

@@ -78,6 +78,21 @@ def test_load_refuses_other_format_versions_and_tampering(labelled, tmp_path: Pa
         AccuracyEstimator.load(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["../outside.txt", "/etc/hostname", ".", "sub/booster.txt"])
+def test_load_refuses_model_files_outside_the_folder(labelled, tmp_path: Path, name) -> None:
+    archs, labels = labelled
+    folder = AccuracyEstimator("nb201", ["params"], n_models=1).fit(archs[:20], labels[:20]) \
+        .save(tmp_path / "model")
+    (tmp_path / "outside.txt").write_text((folder / "booster_00.txt").read_text())
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["models"][0]["file"] = name  # the checksum would match for ../outside.txt
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="names model file .* not a plain file name") as caught:
+        AccuracyEstimator.load(folder)
+    assert "\n" not in str(caught.value)
+
+
 def test_cache_returns_stored_values_and_keys_on_batch_size(tmp_path: Path) -> None:
     from hwnas.proxies import create_proxy
 

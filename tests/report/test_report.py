@@ -86,3 +86,24 @@ def test_a_run_that_is_not_a_search_is_refused(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(RunStoreError, match="not a search run"):
         write_report(store.folder)
+
+
+def test_a_full_disk_mid_report_leaves_the_old_page(finished_run: Path, tmp_path: Path) -> None:
+    """The page is written to a temporary name and renamed: a write the kernel stops midway
+    (RLIMIT_FSIZE, as a full disk) leaves the previous report.html whole."""
+    out = tmp_path / "report"
+    write_report(finished_run, out)
+    sizes = {p.name: p.stat().st_size for p in out.iterdir()}
+    limit = max(size for name, size in sizes.items() if name != "report.html") + 4096
+    assert sizes["report.html"] > limit  # the plots fit under the limit, the page does not
+    (out / "report.html").write_text("<p>the previous report</p>")
+    code = ("import resource, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+            "from hwnas.report import write_report\n"
+            f"try:\n    write_report({str(finished_run)!r}, {str(out)!r})\n"
+            "except OSError as error:\n    print('refused', error.errno)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert "refused 27" in done.stdout, done.stderr  # EFBIG
+    assert (out / "report.html").read_text() == "<p>the previous report</p>"  # was cut
+    assert sorted(p.name for p in out.iterdir()) == sorted(sizes)  # no temporary left

@@ -53,7 +53,8 @@ def test_ray_missing_names_the_extra() -> None:
 
 
 @pytest.mark.skipif(not HAS_RAY, reason="ray is not installed (extra `ray`)")
-def test_ray_executor_matches_local(tmp_path, data_dir) -> None:
+def test_ray_executor_matches_local(tmp_path, data_dir, monkeypatch) -> None:
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # the test's choice; hwnas sets none
     executor = RayExecutor(num_cpus=2)
     try:
         config = SearchConfig("accuracy=table:cifar100,latency=table:pi5-onnx", strategy="random",
@@ -63,6 +64,53 @@ def test_ray_executor_matches_local(tmp_path, data_dir) -> None:
         assert on_ray.front == local.front and on_ray.hv == local.hv
     finally:
         executor.close()
+
+
+HUNG_WORKER = """
+import json, os, sys, time
+import ray
+from hwnas.search import RayExecutor, SourceContext, create_source
+from hwnas.spaces import create_space
+
+executor = RayExecutor(num_cpus=1, timeout_s=5)
+auth = os.environ.get("RAY_AUTH_MODE")
+blocker = ray.remote(num_cpus=1)(lambda: time.sleep(3600)).remote()  # holds the only CPU
+source = create_source("table", "pi5-onnx", SourceContext("nb201", "latency"))
+archs = create_space("nb201").sample(3, seed=1)
+started = time.monotonic()
+hung = executor.values(source, archs)
+waited = time.monotonic() - started
+ray.cancel(blocker, force=True)
+executor.timeout_s = 300.0  # a fresh worker may take a while to start on a busy host
+after = executor.values(source, archs)
+local = source.values(archs)
+print(json.dumps({"auth": auth, "waited": waited, "hung": [v.error for v in hung],
+                  "after": [v.value for v in after], "local": [v.value for v in local],
+                  "describe": executor.describe()}))
+executor.close()
+"""
+
+
+@pytest.mark.skipif(not HAS_RAY, reason="ray is not installed (extra `ray`)")
+def test_a_hung_ray_worker_fails_its_evaluations_and_auth_is_the_users(tmp_path, data_dir) -> None:
+    """A task that never starts (the cluster's one CPU is held) fails with one line after
+    `timeout_s`, not hang the run; the user's Ray auth mode is left alone (unset here: Ray's
+    own default, token auth with a token under $HOME, which is the temporary folder)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env.update(HOME=str(tmp_path), HWNAS_DATA=str(data_dir), RAY_USAGE_STATS_ENABLED="0")
+    done = subprocess.run([sys.executable, "-c", HUNG_WORKER], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["auth"] != "disabled"  # hwnas used to force RAY_AUTH_MODE=disabled
+    assert (tmp_path / ".ray" / "auth_token").exists()
+    assert 5 <= result["waited"] < 120
+    assert len(result["hung"]) == 3
+    for error in result["hung"]:
+        assert "gave no result within 5 s" in error and "--ray-timeout" in error
+        assert "\n" not in error
+    assert result["after"] == result["local"] and None not in result["after"]
+    assert result["describe"]["timeout_s"] == 300.0
 
 
 def _free_port() -> int:

@@ -127,6 +127,17 @@ def test_export_option_conflicts_are_one_line(run_folder: Path, tmp_path: Path) 
     assert done.returncode == 2 and "go with --train DATA" in done.stderr
 
 
+def test_export_with_train_refuses_an_earlier_export_before_training(
+        exported: dict, run_folder: Path, recipe_file: Path) -> None:
+    out = Path(exported["onnx_path"]).parent
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    done = hwnas("export", str(run_folder), "--pick", "knee", "--train", "digits", "--epochs",
+                 "1", "--recipe", str(recipe_file), "--out", str(out))
+    assert done.returncode == 2 and "--force" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
 def test_proxies_fit_on_trained_labels(tmp_path: Path, recipe_file: Path) -> None:
     data = cli_json("proxies", "fit", str(tmp_path / "model"), "--labels", "train:digits:1",
                     "--k", "5", "--recipe", str(recipe_file), "--train-cache",
