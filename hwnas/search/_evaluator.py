@@ -101,6 +101,7 @@ class StagedEvaluator:
         objectives: dict[str, ObjectiveValue] = {}
         errors = []
         measurements = []
+        seconds: dict[str, float] = {}  # what each value cost to produce (proxy scores...)
         confirmed = True
         cheap_ok = self._all_ok(cheap, j)
         for i, objective in enumerate(context.objectives):
@@ -116,6 +117,8 @@ class StagedEvaluator:
                     confirmed = False
             if value.measurement is not None:
                 measurements.append(value.measurement)
+            if value.seconds > 0:
+                seconds[objective.name] = round(value.seconds, 6)
             if value.ok:
                 objectives[objective.name] = ObjectiveValue(
                     objective.name, float(value.value), source.unit, source.recorded_as,
@@ -134,5 +137,7 @@ class StagedEvaluator:
                  "target_band": proposal.band}
         if failed:
             extra["partial"] = {name: value.value for name, value in objectives.items()}
+        if seconds:
+            extra["seconds"] = seconds
         context.store.add_candidate_with_measurements(candidate, extra, measurements)
         return Evaluation(candidate, proposal, status, confirmed and not failed, counted, error)
