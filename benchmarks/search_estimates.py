@@ -174,6 +174,48 @@ def recorded_seconds() -> dict:
             "total_h": float(totals.sum() / 3600), "representatives": len(totals)}
 
 
+# --- the data: HW-NAS-Bench validation and the spread inside isomorphism classes --------
+def data_report() -> dict:
+    """What the HW-NAS-Bench reader excluded, how far members of one isomorphism class lie
+    from their class median, how much of that follows the unpruned network's FLOPs (a
+    systematic difference, not noise), and the true fronts' sizes."""
+    from scipy.stats import spearmanr
+
+    from hwnas.benchmarks import class_spread, resolve_table_metric
+    from hwnas.search._truefront import true_front_cached
+    from hwnas.spaces import create_space
+
+    space = create_space("nb201")
+    out: dict = {}
+    print("HW-NAS-Bench CIFAR-10 latency (class medians): per device, values excluded; cells "
+          "of multi-member classes: |cell - class median| / median (median, p90, share over "
+          "10%); median within-class Spearman of cell latency with the unpruned network's FLOPs "
+          "(classes of 4+ members); true-front size in classes")
+    for device, (alias, dataset, _) in DEVICES.items():
+        table, metric = resolve_table_metric(alias)
+        objectives = f"accuracy:max=table:{dataset},latency:min=table:{alias}"
+        front = true_front_cached("nb201", objectives)
+        row = {"true_front_classes": len(set(front.keys)) if front else None}
+        if table.name == "hwnasbench-cifar10":
+            spread = class_spread(table, metric)
+            cells = table.info[f"{metric}_cell"]
+            flops = {s: space.cost(s, (3, 32, 32), 10).flops for s in cells.index}
+            rhos = []
+            for _, members in table.info.groupby("class_representative"):
+                if len(members) >= 4 and table.frame.loc[members.index[0], metric] == \
+                        table.frame.loc[members.index[0], metric]:
+                    f = [flops[s] for s in members.index]
+                    if len(set(f)) > 1:
+                        rhos.append(spearmanr(cells.loc[members.index], f)[0])
+            row.update(excluded=table.validation.invalid_values.get(metric, 0),
+                       spread_median=round(spread["median"], 4), spread_p90=round(spread["p90"], 4),
+                       spread_over_10pct=round(spread["share_over_10pct"], 4),
+                       within_class_flops_spearman=round(float(np.nanmedian(rhos)), 3))
+        out[device] = row
+        print(f"  {device:<9}" + ", ".join(f"{k} {v}" for k, v in row.items()))
+    return out
+
+
 # --- stage 2: the estimates' quality -----------------------------------------------------
 def estimate_quality() -> dict:
     """Spearman of each label-free candidate and of the 50-label ensemble with the truth,
@@ -347,8 +389,8 @@ def main() -> None:
     parser.add_argument("--results", default=str(RESULTS))
     parser.add_argument("--options", default="{}",
                         help='strategy options as JSON, e.g. {"coevo": {"kappa": 0.5}}')
-    parser.add_argument("--stages", default="precompute,quality,runs",
-                        help="which of precompute, quality, runs to do (the table needs runs)")
+    parser.add_argument("--stages", default="data,precompute,quality,runs",
+                        help="which of data, precompute, quality, runs to do")
     args = parser.parse_args()
     started = time.perf_counter()
     devices, estimates = args.devices.split(","), args.estimates.split(",")
@@ -356,6 +398,7 @@ def main() -> None:
     options = json.loads(args.options)
     print(f"host: {os.cpu_count()} cores, load {os.getloadavg()}", flush=True)
     stages = args.stages.split(",")
+    data = data_report() if "data" in stages else {}
     scores = precompute(args.jobs) if "precompute" in stages else {}
     quality = estimate_quality() if "quality" in stages else {}
     if "runs" not in stages:
@@ -387,6 +430,7 @@ def main() -> None:
     costs = [r["proxy_seconds_per_arch"] for r in rows if r["proxy_seconds_per_arch"]]
     summary["proxy_seconds_per_arch"] = round(float(np.median(costs)), 3) if costs else None
     summary["precompute"] = scores
+    summary["data"] = data
     summary["estimate_spearman"] = quality
     summary["seeds"] = args.seeds
     summary["wall_s"] = round(time.perf_counter() - started, 1)

@@ -183,7 +183,7 @@ def _plot(view: RunView, band: int | None, path: Path) -> Path:
 def _plot_truth(view: RunView, path: Path) -> Path | None:
     """Evaluated candidates at their true values: the re-ranked front, where the estimated
     front's members really lie, and the true front of the truth objectives."""
-    truth = view.summary.get("truth")
+    truth = _judged_truth(view)
     names = [o.name for o in view.objectives]
     if not truth or set(truth.get("sources", {})) != set(names):
         return None
@@ -246,8 +246,17 @@ def _truth_front_points(view: RunView) -> np.ndarray | None:
     return None if front is None else front.points * view.signs
 
 
-def _truth_section(view: RunView, plot: Path | None) -> list[str]:
+def _judged_truth(view: RunView) -> dict[str, Any] | None:
+    """The run's truth summary, unless every truth is the objective's own table (then the
+    judged fronts are the run's own: the Quality section already shows them)."""
     truth = view.summary.get("truth")
+    if not truth or set(truth.get("defaults", [])) >= set(truth.get("sources", {})):
+        return None
+    return truth
+
+
+def _truth_section(view: RunView, plot: Path | None) -> list[str]:
+    truth = _judged_truth(view)
     if not truth:
         return []
     parts = ["<h2>Estimates judged by the truth</h2>",
