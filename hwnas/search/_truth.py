@@ -19,7 +19,8 @@ objective has a table truth over an enumerable space):
 each with `hv_ratio`, `igd` and `recall` (the conventions of `hwnas.pareto.TrueFront`;
 the estimated front's recall counts its own members, the re-ranked front's every
 evaluated class, as the run's own `recall` does), plus `truth.spearman`: per objective,
-Spearman's rank correlation of the estimate with its truth over the evaluated set.
+Spearman's rank correlation of the estimate with its truth over the evaluated set (the
+labelled cells of an ensemble excluded: their value is their label, not an estimate).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 
 from hwnas.core import ConfigError
 from hwnas.pareto import SOURCE_KINDS, ObjectiveSpec, SourceSpec, non_dominated_mask
+from hwnas.search._labels import LABEL_ORIGIN
 
 if TYPE_CHECKING:
     from hwnas.search._context import SearchContext
@@ -136,7 +138,8 @@ def summarise_truth(context: SearchContext, specs: Sequence[TruthSpec],
     for spec in specs:
         name = spec.objective
         pairs = [(e.candidate.objectives[name].value, truth[e.arch.arch_id][name])
-                 for e in finals if name in e.candidate.objectives]
+                 for e in finals if name in e.candidate.objectives
+                 and e.proposal.origin != LABEL_ORIGIN]  # a label is not an estimate
         known = [(a, b) for a, b in pairs if b is not None]
         missing[spec.objective] = len(pairs) - len(known)
         spearman[spec.objective] = _spearman([a for a, _ in known], [b for _, b in known])

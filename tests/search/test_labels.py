@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.stats import rankdata
+from search_cli import run_cli
 
 from hwnas.core import ConfigError
 from hwnas.runs import RunStore
@@ -109,3 +111,17 @@ def test_label_settings_are_checked_at_the_door(options: dict) -> None:
     config = SearchConfig(objectives="accuracy=ensemble:table:cifar10,latency=table:pi5-onnx",
                           labels=12, budget=40)
     assert config.labels == 12 and np.isfinite(config.budget)
+
+
+def test_labels_from_the_command_line(tmp_path: Path) -> None:
+    done = run_cli("search", "--objectives",
+                   "accuracy=ensemble:table:cifar10,latency=table:hwnasbench-pixel3",
+                   "--labels", "6", "--strategy", "random", "--budget", "10", "--seed", "4",
+                   "--device", "pixel-3", "--truth", "accuracy=table:cifar10",
+                   "--out", str(tmp_path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["labels"] == 6 and result["evaluations"] == 10
+    assert result["label_sources"]["accuracy"]["source"] == "table:cifar10"
+    assert result["proxy_seconds_per_arch"] > 0
+    assert set(result["truth"]["spearman"]) == {"accuracy", "latency"}
