@@ -12,6 +12,7 @@ recorded when it was computed), summed over the proxies behind it.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,8 @@ def executed_network(space: Any, arch: Architecture) -> Architecture:
 
 def score_cache(options: Mapping[str, Any]) -> Any | None:
     """The run's score cache: the `proxy_cache` option (a file, or `none`), else the
-    machine-wide default; one open handle per file in a process."""
+    machine-wide default; one open handle per file and process (SQLite connections must
+    not cross a fork)."""
     from hwnas.proxies import ScoreCache, default_cache_path
 
     option = options.get("proxy_cache")
@@ -51,7 +53,7 @@ def score_cache(options: Mapping[str, Any]) -> Any | None:
     path = Path(option).expanduser() if option else default_cache_path()
     if path is None:
         return None
-    key = str(path.resolve())
+    key = f"{os.getpid()}:{path.resolve()}"  # a forked worker opens its own connection
     if key not in _CACHES:
         _CACHES[key] = ScoreCache(path)
     return _CACHES[key]
