@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -150,7 +151,7 @@ def precompute(jobs: int) -> dict:
         print(f"scoring {len(todo)} class representatives with {', '.join(ENSEMBLE_PROXIES)} "
               f"on {jobs} worker(s), load {os.getloadavg()[0]:.1f}", flush=True)
         parts = [(todo, bool(i % 2)) for i in range(max(1, min(jobs, 2)))]
-        with ProcessPoolExecutor(len(parts)) as pool:
+        with ProcessPoolExecutor(len(parts), mp_context=get_context("spawn")) as pool:
             list(pool.map(_score_worker, parts))
     wall = time.perf_counter() - started
     seconds = recorded_seconds()
@@ -354,7 +355,9 @@ def run_jobs(jobs_list: list[dict], path: Path, workers: int) -> dict[str, dict]
                       file=sys.stderr, flush=True)
 
         if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
+            # spawned, not forked: the parent has run LightGBM/OpenMP and torch threads
+            # (quality stage), and a forked child can hang on their locks
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
                 for row in pool.map(one_run, todo, chunksize=1):
                     keep(row)
         else:
