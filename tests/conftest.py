@@ -12,6 +12,15 @@ from hwnas.benchmarks._data import find_data_dir
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _proxy_score_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Proxy scores go to a cache of this test session, not the user's ~/.cache (tests that
+    run `hwnas` in a subprocess pass the variable on)."""
+    if "HWNAS_PROXY_CACHE" not in os.environ:
+        os.environ["HWNAS_PROXY_CACHE"] = str(
+            tmp_path_factory.mktemp("proxy-cache") / "scores.sqlite")
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """`../shared/data` (or $HWNAS_DATA); under CI=true a missing folder fails the test."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from hwnas.benchmarks._data import find_data_dir
+from hwnas.benchmarks._hwnasbench import HWNASBENCH_DEVICES, TABLE_NAME, read_hwnasbench_latency
 from hwnas.benchmarks._readers import (
     first_line,
     read_measurement_table,
@@ -20,6 +21,7 @@ from hwnas.core import DataError
 NAMED_TABLES = {
     "nb201-accuracy": "nb201/accuracy.csv",
     "pi5": "nb201/pi5_latency_energy.csv.gz",
+    TABLE_NAME: "nb201/hwnasbench_cifar10_latency.csv.gz",
 }
 
 # Short names for table metrics, as typed in `--objectives accuracy=table:cifar100`.
@@ -31,6 +33,8 @@ METRIC_ALIASES: dict[str, tuple[str, str]] = {
 for _framework in ("onnx", "litert", "torchmobile"):
     METRIC_ALIASES[f"pi5-{_framework}"] = ("pi5", f"{_framework}/cifar100/latency_ms")
     METRIC_ALIASES[f"pi5-{_framework}-energy"] = ("pi5", f"{_framework}/cifar100/energy_mj")
+for _column in HWNASBENCH_DEVICES:  # hwnasbench-raspi4, -pixel3, -fpga, -eyeriss (CIFAR-10)
+    METRIC_ALIASES[f"hwnasbench-{_column.split('_')[0]}"] = (TABLE_NAME, _column)
 
 
 @lru_cache(maxsize=16)
@@ -39,6 +43,8 @@ def _open_cached(kind: str, path: str) -> Table:
         return read_nb201_accuracy(path)
     if kind == "pi5":
         return read_pi5_measurements(path)
+    if kind == TABLE_NAME:
+        return read_hwnasbench_latency(path)
     return read_measurement_table(path)
 
 
@@ -55,6 +61,8 @@ def detect_kind(path: Path) -> str:
         return "nb201-accuracy"
     if {"arch_index", "measured_as", "framework", "task"} <= columns:
         return "pi5"
+    if "arch_index" in columns and set(HWNASBENCH_DEVICES) & columns:
+        return TABLE_NAME
     if {"arch", "device"} <= columns:
         return "measurement"
     raise DataError(
@@ -64,7 +72,8 @@ def detect_kind(path: Path) -> str:
 
 
 def open_table(name_or_path: str | Path) -> Table:
-    """A table by name (`nb201-accuracy`, `pi5`) from the data folder, or by file path.
+    """A table by name (`nb201-accuracy`, `pi5`, `hwnasbench-cifar10`) from the data folder,
+    or by file path.
 
     The HW-NAS-Bench pickle is never opened here: call `read_hwnasbench(path)`.
     """

@@ -23,6 +23,9 @@ Examples:
       --objectives accuracy=table:cifar100,latency=table:pi5-onnx \\
       --strategy coevo --bands 4 --budget 200 --seed 0 --out runs/
 
+  hwnas search --device raspberry-pi-4 --truth accuracy=table:cifar10 \\
+      --objectives accuracy=ensemble:table:cifar10:50,latency=table:hwnasbench-raspi4
+
   hwnas search --preset demo          # proxy accuracy + live ONNX Runtime latency on this host
 
   hwnas search --resume 20261126-010203-coevo-abc123 --out runs/
@@ -80,6 +83,12 @@ def search_command(
     ray_timeout: Annotated[float | None, typer.Option(
         help="seconds a Ray batch may give no result before its outstanding evaluations fail "
              "(default 900)")] = None,
+    truth: Annotated[str | None, typer.Option(
+        help="ground truth NAME=SOURCE:TARGET,... looked up only after the search, e.g. "
+             "accuracy=table:cifar10 (an objective with a table source is its own truth)")] = None,
+    labels: Annotated[int | None, typer.Option(
+        help="K labelled architectures for ensemble objectives that name none "
+             "(accuracy=ensemble:table:cifar10); counted against --budget")] = None,
     option: Annotated[list[str] | None, typer.Option(
         "--option", help="strategy option KEY=VALUE (repeatable), e.g. --option kappa=0.5")] = None,
     preset: Annotated[str | None, typer.Option(help="a named configuration, e.g. demo")] = None,
@@ -98,6 +107,7 @@ def search_command(
         "bands": bands, "band_by": band_by, "band_bounds": _bounds(band_bounds), "band_predictor": band_predictor, "budget": budget,
         "seed": seed, "llm": llm, "executor": executor, "ray_address": ray_address,
         "ray_timeout_s": ray_timeout,
+        "truth": truth, "labels": labels,
     }
     progress_bar = None
     if progress_enabled() and output_format == OutputFormat.text:
@@ -161,7 +171,15 @@ def search_command(
     data = result.summary() | {"front": result.front, "report": report_path}
 
     def render_text() -> None:
-        rows = [(k, v) for k, v in result.summary().items() if k not in ("bands", "folder")]
+        hidden = ("bands", "folder", "truth", "estimated_front", "reranked_front",
+                  "label_sources")
+        rows = [(k, v) for k, v in result.summary().items() if k not in hidden]
+        if result.truth is not None:
+            rows.append(("spearman (estimate, truth)", result.truth["spearman"]))
+            for name in ("estimated_front", "reranked_front"):
+                judged = getattr(result, name) or {}
+                rows.append((f"{name.replace('_', ' ')} (by the truth)",
+                             {k: v for k, v in judged.items() if k != "front"}))
         rows.append(("bands (evaluations)", result.bands["evaluations"]))
         print_table(f"run {result.run}", ["field", "value"], rows)
         names = [k for k in (result.front[0] if result.front else {}) if k not in ("arch", "band")]

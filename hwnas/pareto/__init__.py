@@ -18,6 +18,7 @@ from hwnas.pareto._front import (
     non_dominated_ranks,
 )
 from hwnas.pareto._objectives import (
+    SOURCE_KINDS,
     ObjectiveSpec,
     SourceSpec,
     format_objectives,
@@ -40,6 +41,7 @@ from hwnas.pareto._scale import minimisation_matrix, normalise, objective_signs
 
 __all__ = [
     "REFERENCE_POINT",
+    "SOURCE_KINDS",
     "FrontQuality",
     "ObjectiveSpec",
     "ParetoArchive",

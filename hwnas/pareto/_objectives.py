@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hwnas.core import ConfigError
 
-SOURCE_KINDS = ("table", "predictor", "proxy", "profile", "train")
+SOURCE_KINDS = ("table", "predictor", "proxy", "ensemble", "profile", "train")
 _MAXIMISED_WORDS = ("accuracy", "acc", "score")
 EXAMPLE = "accuracy=table:cifar100,latency=table:pi5-onnx"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hwnas.proxies import _builtin  # noqa: F401  (registers the built-in proxies)
 from hwnas.proxies._base import Proxy, ProxyError, ProxyResult, Subject
-from hwnas.proxies._cache import ScoreCache
+from hwnas.proxies._cache import CACHE_ENV, ScoreCache, default_cache_path
 from hwnas.proxies._data import (
     CifarData,
     DataSource,
@@ -21,6 +21,7 @@ from hwnas.proxies._score import resolve_proxies, score_architectures
 from hwnas.proxies._size import count_macs
 
 __all__ = [
+    "CACHE_ENV",
     "PROXIES",
     "AccuracyEstimator",
     "CifarData",
@@ -34,6 +35,7 @@ __all__ = [
     "Subject",
     "count_macs",
     "create_proxy",
+    "default_cache_path",
     "default_data",
     "list_proxies",
     "open_data_dir",

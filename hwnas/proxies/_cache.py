@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -19,6 +20,19 @@ CREATE TABLE IF NOT EXISTS proxy_scores (
     PRIMARY KEY (arch_id, proxy_key, seed)
 )
 """
+
+
+CACHE_ENV = "HWNAS_PROXY_CACHE"
+DEFAULT_CACHE = Path("~/.cache/hwnas/proxy-scores.sqlite")
+
+
+def default_cache_path() -> Path | None:
+    """The score cache shared by every run on this machine: $HWNAS_PROXY_CACHE (a file, or
+    `none` for no cache), else ~/.cache/hwnas/proxy-scores.sqlite."""
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value.lower() in ("none", "off", "0"):
+        return None
+    return Path(value or DEFAULT_CACHE).expanduser()
 
 
 class ScoreCache:

@@ -50,6 +50,7 @@ class RunView:
         self.started: dict[str, Any] = started[0] if started else {}
         self.notes = [e["data"].get("message", "") for e in self.events if e["kind"] == "note"]
         self.llm_calls = _llm_calls(store.path, self.run_id)
+        self.truth_values = store.truth()  # looked up after the search (hwnas.search._truth)
         self.signs = objective_signs([o.minimize for o in self.objectives])
 
     def vector(self, candidate: Any) -> np.ndarray:
@@ -181,6 +182,117 @@ def _plot(view: RunView, band: int | None, path: Path) -> Path:
     return path
 
 
+def _plot_truth(view: RunView, path: Path) -> Path | None:
+    """Evaluated candidates at their true values: the re-ranked front, where the estimated
+    front's members really lie, and the true front of the truth objectives."""
+    truth = _judged_truth(view)
+    names = [o.name for o in view.objectives]
+    if not truth or set(truth.get("sources", {})) != set(names):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, y = _axes(view)
+
+    def true_point(candidate: Any) -> tuple[float, float] | None:
+        values = [view.truth_values.get((candidate.architecture.arch_id, n), (None,))[0]
+                  for n in (names[x], names[y])]
+        return None if None in values else (float(values[0]), float(values[1]))
+
+    points = [p for p in (true_point(c) for c, _ in view.final) if p is not None]
+    if not points:
+        return None
+    figure, axes = plt.subplots(figsize=(6.4, 4.4), dpi=110)
+    axes.scatter(*zip(*points, strict=True), s=12, alpha=0.35, color="#7f7f7f",
+                 label="evaluated (true values)")
+    estimated = [p for p in (true_point(c) for c, _ in view.front()) if p is not None]
+    if estimated:
+        axes.scatter(*zip(*estimated, strict=True), s=30, marker="x", color="#d62728",
+                     label="front as estimated (true values)")
+    reranked = (view.summary.get("reranked_front") or {}).get("front") or []
+    if reranked:
+        rx = np.array([f[names[x]] for f in reranked])
+        ry = np.array([f[names[y]] for f in reranked])
+        order = np.argsort(rx)
+        axes.plot(rx[order], ry[order], "-o", color="black", ms=4, lw=1.2, label="re-ranked front")
+    true_points = _truth_front_points(view)
+    if true_points is not None:
+        order = np.argsort(true_points[:, x])
+        axes.plot(true_points[order, x], true_points[order, y], "k--", lw=1, alpha=0.7,
+                  label="true front")
+    axes.set_xlabel(f"{names[x]} (truth: {truth['sources'][names[x]]})")
+    axes.set_ylabel(f"{names[y]} (truth: {truth['sources'][names[y]]})")
+    axes.set_title("judged by the truth")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="best")
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)
+    return path
+
+
+def _truth_front_points(view: RunView) -> np.ndarray | None:
+    """The true front of the truth objectives, in the objectives' own units."""
+    from hwnas.search import compute_true_front
+    from hwnas.search._truth import parse_truth, truth_objectives_text
+
+    specs = parse_truth(view.config.get("truth"), view.objectives)
+    if len(specs) != len(view.objectives) or any(s.source.kind != "table" for s in specs):
+        return None
+    order = [o.name for o in view.objectives]
+    specs = tuple(sorted(specs, key=lambda s: order.index(s.objective)))
+    front = compute_true_front(view.config["space"],
+                               parse_objectives(truth_objectives_text(specs)))
+    return None if front is None else front.points * view.signs
+
+
+def _judged_truth(view: RunView) -> dict[str, Any] | None:
+    """The run's truth summary, unless every truth is the objective's own table (then the
+    judged fronts are the run's own: the Quality section already shows them)."""
+    truth = view.summary.get("truth")
+    if not truth or set(truth.get("defaults", [])) >= set(truth.get("sources", {})):
+        return None
+    return truth
+
+
+def _truth_section(view: RunView, plot: Path | None) -> list[str]:
+    truth = _judged_truth(view)
+    if not truth:
+        return []
+    parts = ["<h2>Estimates judged by the truth</h2>",
+             "<p>Truth values are looked up only after the search has finished and are never "
+             "seen by the strategy, the screen or the bands. The front as estimated is judged "
+             "by its members' true values; the re-ranked front is the evaluated set ranked by "
+             "the truth.</p>",
+             _table(["objective", "truth", "default", "Spearman (estimate, truth)", "missing"],
+                    [[n, src, n in truth.get("defaults", []), truth["spearman"].get(n),
+                      truth.get("missing", {}).get(n)] for n, src in truth["sources"].items()])]
+    rows = []
+    for key, label in (("estimated_front", "as estimated"), ("reranked_front", "re-ranked")):
+        judged = view.summary.get(key) or {}
+        rows.append([label, judged.get("size"), judged.get("hv_ratio"), judged.get("igd"),
+                     judged.get("recall")])
+    parts.append(_table(["front", "size", "HV ratio", "IGD", "recall"], rows))
+    if view.summary.get("labels"):
+        parts.append(_table(["labels for", "source", "count", "seconds"], [
+            [n, d.get("source"), d.get("count"), d.get("seconds")]
+            for n, d in (view.summary.get("label_sources") or {}).items()]))
+    if plot is not None:
+        parts.append(_image(plot))
+    reranked = (view.summary.get("reranked_front") or {}).get("front") or []
+    names = [o.name for o in view.objectives]
+    if reranked:
+        parts.append(_table(["band", "architecture", *(f"{n} (truth)" for n in names),
+                             *(f"{n} (estimate)" for n in names)],
+                            [[f.get("band"), f["arch"], *(f.get(n) for n in names),
+                              *(f.get("estimated", {}).get(n) for n in names)]
+                             for f in reranked]))
+    return parts
+
+
 def _write_csv(view: RunView, path: Path) -> Path:
     names = [o.name for o in view.objectives]
     handle = io.StringIO(newline="")
@@ -237,13 +349,14 @@ def write_report(run: str | Path, out: str | Path | None = None,
     overall = _plot(view, None, folder / "pareto_overall.png")
     band_plots = [_plot(view, b, folder / f"pareto_band{b}.png") for b in range(bands)]
     csv_path = _write_csv(view, folder / "front.csv")
+    truth_plot = _plot_truth(view, folder / "pareto_truth.png")
     quality = view.quality()
-    page = _render_html(view, quality, overall, band_plots, csv_path)
+    page = _render_html(view, quality, overall, band_plots, csv_path, truth_plot)
     return atomic_write_text(folder / "report.html", page)
 
 
 def _render_html(view: RunView, quality: dict[str, Any], overall: Path, band_plots: list[Path],
-                 csv_path: Path) -> str:
+                 csv_path: Path, truth_plot: Path | None = None) -> str:
     names = [o.name for o in view.objectives]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>hwnas run "
              f"{html.escape(view.run_id)}</title><style>{_STYLE}</style></head><body>",
@@ -256,6 +369,7 @@ def _render_html(view: RunView, quality: dict[str, Any], overall: Path, band_plo
     parts += ["<h2>Quality</h2>", _table(["figure", "value"], [[k, v] for k, v in quality.items()]),
               "<p>Recall counts true-front architectures up to isomorphism: a true-front cell is "
               "found when any cell of its isomorphism class was evaluated.</p>"]
+    parts += _truth_section(view, truth_plot)
     partition = view.summary.get("bands", {}).get("partition") or view.started.get("partition", {})
     if partition:
         band_rows = []

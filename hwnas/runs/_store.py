@@ -55,6 +55,11 @@ CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, data_json TEXT NOT NULL,
     created TEXT NOT NULL);
 """
+# Ground truth a search looked up after it finished (hwnas.search._truth); created on first
+# use, so run folders written before it existed open unchanged.
+_TRUTH_TABLE = """CREATE TABLE IF NOT EXISTS truth (
+    arch_id TEXT NOT NULL, objective TEXT NOT NULL, value REAL, error TEXT,
+    source TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (arch_id, objective))"""
 
 
 def new_run_id(strategy: str) -> str:
@@ -359,6 +364,26 @@ class RunStore:
             args = (kind,)
         rows = self._connection.execute(query + " ORDER BY seq", args)
         return [{"kind": k, "data": json.loads(d), "created": c} for k, d, c in rows]
+
+    # --- ground truth (written after a search; never read by it) ---------------------
+    def add_truth(self, rows: list[tuple[str, str, float | None, str | None, str]]) -> None:
+        """Store (arch_id, objective, value or None, error or None, source) truth rows."""
+        now = utc_now_iso()
+        with self.transaction() as connection:
+            connection.execute(_TRUTH_TABLE)
+            connection.executemany(
+                "INSERT OR REPLACE INTO truth (arch_id, objective, value, error, source, "
+                "created) VALUES (?, ?, ?, ?, ?, ?)", [(*row, now) for row in rows])
+            self._touch(connection)
+
+    def truth(self) -> dict[tuple[str, str], tuple[float | None, str | None]]:
+        """(arch_id, objective) -> (value, error) of every stored truth value."""
+        exists = self._connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='truth'").fetchone()
+        if not exists:
+            return {}
+        rows = self._connection.execute("SELECT arch_id, objective, value, error FROM truth")
+        return {(a, o): (v, e) for a, o, v, e in rows}
 
     # --- whole-run views -------------------------------------------------------------
     def summary(self) -> RunSummary:

@@ -56,7 +56,9 @@ class CoEvolution(Strategy):
     `believer` (True: each pick joins the front before the next is scored), `log_scale`
     (False; True screens objectives spanning more than 4x on a log scale), `pool_random`
     (40 random samples per pool), `reference` (1.1), `llm_proposals` (4 asked of the LLM
-    per band per round), `members` (4 surrogate members).
+    per band per round), `members` (4 surrogate members), `knowledge` (True; False drops the
+    knowledge bases: no rewrites or distillation, and the knowledge-guided samples of the
+    operator pool become uniform samples, the ablation of `benchmarks/search_estimates.py`).
     """
 
     name = "coevo"
@@ -66,14 +68,15 @@ class CoEvolution(Strategy):
                  kappa: float = 0.3, elites: int = 8, llm_proposals: int = 4, members: int = 4,
                  reference: float = 1.1, pool_random: int = 40, guaranteed: float = 0.5,
                  log_scale: bool = False, believer: bool = True,
-                 kappa_decay: bool = False, **options: Any) -> None:
+                 kappa_decay: bool = False, knowledge: bool = True, **options: Any) -> None:
         super().__init__(init_fraction=init_fraction, step=step, distill_fraction=distill_fraction,
                          kappa=kappa, elites=elites, llm_proposals=llm_proposals,
                          members=members, reference=reference, pool_random=pool_random,
                          guaranteed=guaranteed, log_scale=log_scale, believer=believer,
-                         kappa_decay=kappa_decay, **options)
+                         kappa_decay=kappa_decay, knowledge=knowledge, **options)
         self.believer = bool(believer)
         self.kappa_decay = bool(kappa_decay)
+        self.use_knowledge = bool(knowledge)  # False: the no-knowledge-base ablation
         self.guaranteed = float(guaranteed)
         self.log_scale = bool(log_scale)
         self.reference = float(reference)
@@ -102,7 +105,7 @@ class CoEvolution(Strategy):
     # --- set-up -----------------------------------------------------------------------
     def start(self, context: SearchContext) -> None:
         bands = context.bands
-        budget = context.budget
+        budget = context.remaining  # labelled cells (hwnas.search._labels) are spent already
         self.distill_budget = int(round(self.distill_fraction * budget)) if bands > 1 else 0
         band_total = budget - self.distill_budget
         even = split_evenly(band_total, bands)
@@ -222,7 +225,7 @@ class CoEvolution(Strategy):
         return [evaluations[i] for i in order[: self.elite_count]]
 
     def _update_knowledge(self, context: SearchContext, band: int) -> None:
-        if (band, self.round) in self._kb_done:
+        if not self.use_knowledge or (band, self.round) in self._kb_done:
             return
         self._kb_done.add((band, self.round))
         evaluations = self._band_evaluations(context, band)
@@ -289,7 +292,7 @@ class CoEvolution(Strategy):
         return picked or self._random_in_band(context, band, count * 4)
 
     def _distill_step(self, context: SearchContext, count: int) -> list[Proposal]:
-        if ("distill", self.round) not in self._kb_done:
+        if self.use_knowledge and ("distill", self.round) not in self._kb_done:
             self._kb_done.add(("distill", self.round))
             self.knowledge.distill(context, self.round)
         elites_by_band = {b: self._elites(context, self._band_evaluations(context, b))

@@ -98,11 +98,25 @@ class SearchContext:
 
     # --- setup ----------------------------------------------------------------------
     def _build_sources(self) -> list[list[ObjectiveSource]]:
+        from hwnas.search._labels import obtain_labels
+
         built = []
+        self.labelled: list[str] = []  # architectures labelled for an ensemble objective
         for objective in self.objectives:
-            context = SourceContext(self.config.space, objective.name, self.config.device,
-                                    dict(self.config.source_options))
-            built.append([create_source(s.kind, s.target, context) for s in objective.sources])
+            options = dict(self.config.source_options)
+            if self.config.labels is not None:
+                options.setdefault("labels", self.config.labels)
+            chain = []
+            for spec in objective.sources:
+                context_options = options
+                if spec.kind == "ensemble":  # labels are stored before the fit uses them
+                    labels = obtain_labels(self, objective.name, spec.target, options)
+                    self.labelled.extend(s for s, _ in labels)
+                    context_options = dict(options, ensemble_labels=labels)
+                context = SourceContext(self.config.space, objective.name, self.config.device,
+                                        context_options)
+                chain.append(create_source(spec.kind, spec.target, context))
+            built.append(chain)
         return built
 
     def rng(self, name: str) -> random.Random:

@@ -103,6 +103,7 @@ class StagedEvaluator:
         objectives: dict[str, ObjectiveValue] = {}
         errors = []
         measurements = []
+        seconds: dict[str, float] = {}  # what each value cost to produce (proxy scores...)
         confirmed = True
         cheap_ok = self._all_ok(cheap, j)
         for i, objective in enumerate(context.objectives):
@@ -118,6 +119,8 @@ class StagedEvaluator:
                     confirmed = False
             if value.measurement is not None:
                 measurements.append(value.measurement)
+            if value.seconds > 0:
+                seconds[objective.name] = round(value.seconds, 6)
             if value.ok:
                 objectives[objective.name] = ObjectiveValue(
                     objective.name, float(value.value), source.unit, source.recorded_as,
@@ -140,6 +143,8 @@ class StagedEvaluator:
                   if cheap[i][j].ok} if context.screen_in_cheap_units else None
         if screen:
             extra["screen"] = screen
+        if seconds:
+            extra["seconds"] = seconds
         context.store.add_candidate_with_measurements(candidate, extra, measurements)
         return Evaluation(candidate, proposal, status, confirmed and not failed, counted, error,
                           screen=screen)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from hwnas.core import Architecture, ConfigError
 from hwnas.search._context import SearchContext
 from hwnas.search._executor import Executor, create_executor
+from hwnas.search._labels import evaluate_labelled
 from hwnas.search._records import SearchConfig
 from hwnas.search._result import SearchResult, build_result, llm_label
 from hwnas.search._strategy import Proposal, Strategy, create_strategy
+from hwnas.search._truth import evaluate_truth
 
 MAX_STALLS = 30  # proposal rounds with nothing new before the harness fills in at random
 
@@ -139,15 +142,18 @@ def _execute(config: SearchConfig, store: Any, strategy: Strategy,
         elif config.llm not in (None, "", "none") and not strategy.uses_llm:
             context_note = f"strategy {strategy.name} makes no LLM calls; --llm is ignored"
             store.log_event("note", {"message": context_note})
-        context = SearchContext(config, store, executor, llm, progress)
+        # the strategy's context knows nothing of the truth, not even where it comes from
+        context = SearchContext(replace(config, truth=None), store, executor, llm, progress)
         strategy.start(context)  # first: what it describes may depend on the run (its LLM)
         context.log_event_once("started", "started", {
             "strategy": strategy.describe(), "executor": executor.describe(),
             "partition": context.partition.to_dict(), "llm": llm_label(context),
             "sources": [[s.describe() for s in chain] for chain in context.sources],
         })
+        evaluate_labelled(context)  # counted against the budget, before the strategy starts
         status = drive(context, strategy)
-        result = build_result(context, strategy, status, time.perf_counter() - started)
+        truth = evaluate_truth(context, config.truth)  # only now, after the strategy stopped
+        result = build_result(context, strategy, status, time.perf_counter() - started, truth)
         summary = result.summary()
         if llm is not None and hasattr(llm, "usage"):
             summary["llm_usage"] = llm.usage()

@@ -33,6 +33,10 @@ class SearchConfig:
     screen_factor: int = 10  # cheap screenings allowed per budgeted evaluation
     strategy_options: dict[str, Any] = field(default_factory=dict)
     source_options: dict[str, Any] = field(default_factory=dict)
+    # ground truth per objective, `name=kind:target,...`, looked up only after the search
+    # (hwnas.search._truth); objectives whose final source is a table default to it
+    truth: str | None = None
+    labels: int | None = None  # K for ensemble objectives that name none (hwnas.search._labels)
 
     def __post_init__(self) -> None:
         if self.budget < 1:
@@ -43,7 +47,12 @@ class SearchConfig:
             )
         if not 0 <= self.confirm_margin < 1:
             raise ConfigError(f"confirm margin must be in [0, 1), got {self.confirm_margin}")
-        parse_objectives(self.objectives)  # validate once, at the door
+        objectives = parse_objectives(self.objectives)  # validate once, at the door
+        from hwnas.search._labels import check_labels
+        from hwnas.search._truth import parse_truth
+
+        parse_truth(self.truth, objectives)
+        check_labels(self.objectives, self.labels, self.budget)
 
     def to_dict(self) -> dict[str, Any]:
         from hwnas.core import to_plain

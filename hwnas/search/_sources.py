@@ -25,7 +25,7 @@ from hwnas.core import (
 from hwnas.core._records import ObjectiveSource as RecordedSource
 
 # Cheapest first: the evaluator orders work by this rank.
-COST_RANK = {"table": 0, "predictor": 1, "proxy": 2, "profile": 3, "train": 4}
+COST_RANK = {"table": 0, "predictor": 1, "proxy": 2, "ensemble": 2, "profile": 3, "train": 4}
 
 
 @dataclass(frozen=True)
@@ -116,14 +116,18 @@ def _unit_from_metric(metric: str) -> str:
 
 
 def _measured_strings(table: Any) -> dict[str, str]:
-    """Architecture string -> the string of the cell actually measured for it (tables
-    with `arch_index` and `measured_as`, such as the Pi 5 table); empty otherwise."""
+    """Architecture string -> the string of the cell whose network a value describes: the
+    cell actually measured (`measured_as`, the Pi 5 table) or the class representative of
+    a table of class values (`class_representative`, HW-NAS-Bench); empty otherwise."""
     info = table.info
-    if info is None or not {"arch_index", "measured_as"} <= set(info.columns):
+    if info is None or "arch_index" not in info.columns:
+        return {}
+    column = next((c for c in ("measured_as", "class_representative") if c in info.columns), None)
+    if column is None:
         return {}
     by_index = dict(zip(info["arch_index"].tolist(), info.index, strict=True))
     return {str(s): str(by_index.get(m, s))
-            for s, m in zip(info.index, info["measured_as"].tolist(), strict=True)}
+            for s, m in zip(info.index, info[column].tolist(), strict=True)}
 
 
 @SOURCES.register("table")
@@ -241,8 +245,15 @@ class ProfileSource(ObjectiveSource):
 
 @SOURCES.register("proxy")
 class ProxySource(ObjectiveSource):
-    """A zero-cost proxy score (`proxy:synflow`) or the learned accuracy estimator
-    (`proxy:ensemble:FOLDER`, a folder saved by `hwnas proxies fit`)."""
+    """A zero-cost proxy score (`proxy:synflow`), a rank vote of several proxies
+    (`proxy:vote:synflow+naswot+meco`: the mean of each score's position among a fixed
+    reference set of class representatives, option `vote_reference`, default 200), or a
+    saved learned estimator (`proxy:ensemble:FOLDER`, from `hwnas proxies fit`).
+
+    Proxies score the architecture's class representative through the shared on-disk
+    score cache (`hwnas.search._proxy_scores`); a value's `seconds` is what its scores cost
+    to compute. Options: `proxy_cache`, `proxy_data`, `proxy_seed`, `vote_reference`.
+    """
 
     kind = "proxy"
     recorded_as = "proxy"
@@ -250,56 +261,82 @@ class ProxySource(ObjectiveSource):
     def __init__(self, target: str, context: SourceContext) -> None:
         super().__init__(target, context)
         import hwnas.proxies as proxies
+        from hwnas.search._proxy_scores import ProxyScorer, RankVote
 
         self.name, _, path = (target or "ensemble").partition(":")
         self._estimator = None
+        self._scorer: ProxyScorer | None = None
+        self._vote: RankVote | None = None
+        options = context.options
         if self.name == "ensemble":
-            path = path or context.options.get("proxy_estimator") or ""
+            path = path or options.get("proxy_estimator") or ""
             if not path:
                 raise ConfigError(
                     "proxy:ensemble needs a trained estimator folder: proxy:ensemble:FOLDER "
-                    "(train one with `hwnas proxies fit`), or pick a zero-cost proxy: "
+                    "(train one with `hwnas proxies fit`), fit one on labels with "
+                    "ensemble:table:cifar10:50, or pick a zero-cost proxy: "
                     f"proxy:{', proxy:'.join(proxies.list_proxies())}"
                 )
             self._estimator = proxies.AccuracyEstimator.load(path)
             self.path = path
+        elif self.name == "vote":
+            names = [n.strip() for n in path.split("+") if n.strip()]
+            if len(names) < 2:
+                raise ConfigError(
+                    f"proxy:vote needs two or more proxies joined by +, e.g. "
+                    f"proxy:vote:synflow+naswot+meco (got {path!r})")
+            self._scorer = ProxyScorer(context.space, names, options)
+            self._vote = RankVote(self._scorer, int(options.get("vote_reference", 200)),
+                                  int(options.get("vote_seed", 0)))
         elif self.name not in proxies.list_proxies():
             raise ConfigError(
-                f"unknown proxy {self.name!r}; known: ensemble:FOLDER, "
+                f"unknown proxy {self.name!r}; known: ensemble:FOLDER, vote:A+B+..., "
                 f"{', '.join(proxies.list_proxies())}"
             )
+        else:
+            self._scorer = ProxyScorer(context.space, [self.name], options)
         self.unit = ("rank" if getattr(self._estimator, "target", "") == "rank" else "percent") \
-            if self._estimator is not None else "score"
-        self.seed = int(context.options.get("proxy_seed", 0))
+            if self._estimator is not None else "vote" if self._vote is not None else "score"
+        self.seed = int(options.get("proxy_seed", 0))
 
     def _values(self, archs: Sequence[Architecture]) -> list[SourceValue]:
         import time
 
-        from hwnas.proxies import score_architectures
-
-        started = time.perf_counter()
         if self._estimator is not None:
+            started = time.perf_counter()
             mean, _ = self._estimator.predict(list(archs))
             seconds = (time.perf_counter() - started) / max(1, len(archs))
             return [SourceValue(float(v), seconds=seconds) for v in mean]
+        assert self._scorer is not None
         out = []
-        for arch in archs:
-            began = time.perf_counter()
-            try:
-                row = score_architectures([arch], proxies=[self.name], seed=self.seed,
-                                          space=self.context.space)[0]
-                out.append(SourceValue(float(row[self.name].value),
-                                       seconds=time.perf_counter() - began))
-            except HwnasError as error:
-                out.append(SourceValue(None, str(error), seconds=time.perf_counter() - began))
+        for row in self._scorer.rows(archs):
+            if row.values is None:
+                out.append(SourceValue(None, row.error, seconds=row.seconds))
+            elif self._vote is not None:
+                out.append(SourceValue(self._vote.value(row.values), seconds=row.seconds))
+            else:
+                out.append(SourceValue(row.values[self.name], seconds=row.seconds))
         return out
 
+    def executed(self, arch: Architecture) -> Architecture:
+        if self._scorer is None:
+            return arch
+        try:
+            return self._scorer.executed(arch)
+        except HwnasError:
+            return arch
+
     def describe(self) -> dict[str, Any]:
-        out = {"kind": "proxy", "proxy": self.name, "unit": self.unit, "seed": self.seed}
+        out: dict[str, Any] = {"kind": "proxy", "proxy": self.name, "unit": self.unit,
+                               "seed": self.seed}
         if self._estimator is not None:
             out["estimator"] = self.path
             out["manifest"] = {k: v for k, v in getattr(self._estimator, "manifest", {}).items()
                                if k in ("format_version", "training_hash", "target", "proxies")}
+        if self._scorer is not None:
+            out["scores"] = self._scorer.describe()
+        if self._vote is not None:
+            out["vote_reference"] = self._vote.reference
         return out
 
 

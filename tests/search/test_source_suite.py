@@ -46,6 +46,14 @@ def _proxy_case(folder: Path) -> SourceCase:
     return SourceCase("proxy", "naswot", SourceContext("nb201", "accuracy"), _archs()[:2])
 
 
+def _ensemble_case(folder: Path) -> SourceCase:
+    # params and flops are exact and free: the suite checks the plumbing, not the proxies
+    options = {"ensemble_proxies": "params,flops", "labels": 8,
+               "proxy_cache": str(folder / "scores.sqlite")}
+    return SourceCase("ensemble", "table:cifar10", SourceContext("nb201", "accuracy", None,
+                                                                 options), _archs())
+
+
 def _predictor_case(folder: Path) -> SourceCase:
     from hwnas.benchmarks import resolve_table_metric
     from hwnas.predictors import create_predictor
@@ -78,6 +86,7 @@ def _train_case(folder: Path) -> SourceCase:
 CASES: dict[str, Callable[[Path], SourceCase]] = {
     "table": _table_case,
     "proxy": _proxy_case,
+    "ensemble": _ensemble_case,
     "predictor": _predictor_case,
     "profile": _profile_case,
     "train": _train_case,
