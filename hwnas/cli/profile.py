@@ -98,7 +98,7 @@ def profile_command(
         str | None, typer.Option("--out", "-o", help="measurement CSV to append to (resumes)")
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1)] = 1,
-    precision: Annotated[str, typer.Option(help="fp32, fp16 or int8")] = "fp32",
+    precision: Annotated[str, typer.Option(help="fp32, fp16, int8 or int16 (roofline on fixed-point accelerators)")] = "fp32",
     threads: Annotated[
         int | None, typer.Option(help="inference threads (default: library default)")
     ] = None,

@@ -11,9 +11,9 @@ from hwnas.cli._output import (
     OutputFormat,
     console,
     emit,
-    report_interrupt,
     print_table,
     progress_enabled,
+    report_interrupt,
 )
 
 EXAMPLES = """

@@ -36,7 +36,7 @@ FREE_OPS = frozenset(
         "ConstantOfShape",
     }
 )
-_FLOAT_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
+_FLOAT_BYTES = {"fp32": 4, "fp16": 2, "int16": 2, "int8": 1}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from hwnas.core import ConfigError
 
-PRECISIONS = ("fp32", "fp16", "int8")
+PRECISIONS = ("fp32", "fp16", "int16", "int8")  # int16: fixed-point accelerators (roofline)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hwnas.core import DeviceError, DeviceSpec, Measurement
+from hwnas.core import ConfigError, DeviceError, DeviceSpec, Measurement
 from hwnas.profilers._base import PROFILERS, Profiler
 from hwnas.profilers._model import ModelSource
 from hwnas.profilers._settings import ProfileSettings
@@ -76,6 +76,8 @@ class TensorRtProfiler(Profiler):
     def _prepare(
         self, model: ModelSource, device: DeviceSpec, settings: ProfileSettings
     ) -> LocalEngine:
+        if settings.precision not in ("fp32", "fp16", "int8"):
+            raise ConfigError(f"TensorRT builds fp32, fp16 or int8 engines, not {settings.precision}")
         return prepare_engine(
             model.onnx_bytes(settings.batch_size), settings.precision, settings.batch_size,
             self.engine_cache_dir, self.calibration_data,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hwnas.core import MissingDependencyError, UnknownPluginError
+from hwnas.core import UnknownPluginError
 from hwnas.search import (
     RayExecutor,
     SearchConfig,
