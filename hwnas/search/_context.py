@@ -155,6 +155,21 @@ class SearchContext:
     def is_new(self, arch: Architecture) -> bool:
         return self.key(arch) not in self.seen_keys
 
+    def fresh_samples(self, count: int, stream: str) -> list[Architecture]:
+        """Up to `count` random feasible architectures of distinct classes not yet seen,
+        drawn from the generator `stream` (one draw of 40 x count samples)."""
+        out: list[Architecture] = []
+        keys: set[str] = set()
+        for arch in self.space.sample(count * 40, seed=self.rng(stream)):
+            key = self.key(arch)
+            if key in keys or key in self.seen_keys or self.space.infeasibility(arch):
+                continue
+            keys.add(key)
+            out.append(arch)
+            if len(out) >= count:
+                break
+        return out
+
     def vector(self, candidate: Candidate) -> np.ndarray:
         """The candidate's objectives as a minimisation vector (maximised ones negated)."""
         return minimisation_matrix([candidate], self._names, self._minimize)[0]

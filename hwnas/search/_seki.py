@@ -139,18 +139,10 @@ class Seki(Strategy):
         return self._inspire(context, count)
 
     def _random(self, context: SearchContext, count: int) -> list[Proposal]:
-        rng = context.rng("seki:init")
-        out: list[Proposal] = []
-        keys: set[str] = set()
-        for arch in context.space.sample(count * 40, seed=rng):
-            key = context.key(arch)
-            if key in keys or key in context.seen_keys or context.space.infeasibility(arch):
-                continue
-            keys.add(key)
+        out = []
+        for arch in context.fresh_samples(count, "seki:init"):
             self._pending[arch.arch_id] = ("init", "random")
             out.append(Proposal(arch, "random"))
-            if len(out) >= count:
-                break
         return out
 
     def _maybe_switch(self, context: SearchContext) -> None:

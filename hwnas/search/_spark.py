@@ -164,18 +164,10 @@ class Spark(Strategy):
         return out
 
     def _random(self, context: SearchContext, count: int) -> list[Proposal]:
-        rng = context.rng("spark:init")
-        out: list[Proposal] = []
-        keys: set[str] = set()
-        for arch in context.space.sample(count * 40, seed=rng):
-            key = context.key(arch)
-            if key in keys or key in context.seen_keys or context.space.infeasibility(arch):
-                continue
-            keys.add(key)
-            out.append(Proposal(arch, "random"))
+        out = []
+        for arch in context.fresh_samples(count, "spark:init"):
             self._pending[arch.arch_id] = _Step(None, None, "random")
-            if len(out) >= count:
-                break
+            out.append(Proposal(arch, "random"))
         return out
 
     def _parent(self, context: SearchContext, island: int) -> Evaluation | None:
