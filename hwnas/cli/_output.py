@@ -61,3 +61,18 @@ def print_table(
 def progress_enabled() -> bool:
     """Progress bars only when stdout is a terminal."""
     return sys.stdout.isatty()
+
+
+def eta_progress(label: str, *extra: Any, **options: Any) -> Any:
+    """A rich progress bar: label, bar, done/total, elapsed, ETA, then `extra` columns."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), *extra, **options)

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from hwnas.cli._output import FormatOption, OutputFormat, emit, error_console, print_table
+from hwnas.cli._output import (
+    FormatOption,
+    OutputFormat,
+    emit,
+    error_console,
+    eta_progress,
+    print_table,
+)
 
 EXAMPLES = """Examples:
 
@@ -236,23 +243,7 @@ class _ProgressBar:
         if self.progress is None:
             if not self.enabled or total <= 1:
                 return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn(f"profiling on {self.device}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-            )
+            self.progress = eta_progress(f"profiling on {self.device}")
             self.progress.start()
             self.task = self.progress.add_task("profile", total=total)
         self.progress.update(self.task, completed=done)

@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from hwnas.cli._output import FormatOption, OutputFormat, console, emit, print_table
+from hwnas.cli._output import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    eta_progress,
+    print_table,
+)
 
 EXAMPLES = """
 Examples:
@@ -83,18 +90,10 @@ def train_command(
     arch = _architecture(target, pick, runs_dir, space)
     bar = None
     if progress_enabled() and output_format == OutputFormat.text:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import TextColumn
 
-        bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                       TextColumn("{task.description}"), console=console, transient=True)
+        bar = eta_progress("train", TextColumn("{task.description}"), console=console,
+                           transient=True)
     task_id = None
 
     def on_progress(done: int, total: int, description: str) -> None:
