@@ -192,8 +192,9 @@ def data_report() -> dict:
           "of multi-member classes: |cell - class median| / median (median, p90, share over "
           "10%); median within-class Spearman of cell latency with the unpruned network's FLOPs "
           "(classes of 4+ members); true-front size in classes; member ceiling: every class "
-          "evaluated once through a random member (HV ratio, IGD; median of 5 draws)")
-    for device, (alias, dataset, _) in DEVICES.items():
+          "evaluated once through a random member (HV ratio, IGD; median of 5 draws); Spearman of "
+          "the bands' cost-model latency with the table's")
+    for device, (alias, dataset, catalog) in DEVICES.items():
         table, metric = resolve_table_metric(alias)
         objectives = f"accuracy:max=table:{dataset},latency:min=table:{alias}"
         front = true_front_cached("nb201", objectives)
@@ -214,9 +215,26 @@ def data_report() -> dict:
                        spread_over_10pct=round(spread["share_over_10pct"], 4),
                        within_class_flops_spearman=round(float(np.nanmedian(rhos)), 3))
         row.update(member_ceiling(space, alias, dataset, front))
+        row["band_feature_spearman"] = band_feature_spearman(space, alias, catalog)
         out[device] = row
         print(f"  {device:<9}" + ", ".join(f"{k} {v}" for k, v in row.items()))
     return out
+
+
+def band_feature_spearman(space, alias: str, catalog: str) -> float:
+    """Spearman of the bands' cost-model latency with the table's, over the class
+    representatives: how well the partition orders the device's own latency."""
+    from scipy.stats import spearmanr
+
+    from hwnas.benchmarks import resolve_table_metric
+    from hwnas.search._partition import BandFeature
+
+    reps = space.unique()
+    table, metric = resolve_table_metric(alias)
+    measured = table.values(metric, reps)
+    predicted = BandFeature(space, "latency", catalog).many(reps)
+    valid = ~np.isnan(measured)
+    return round(float(spearmanr(predicted[valid], measured[valid])[0]), 3)
 
 
 def member_ceiling(space, alias: str, dataset: str, front) -> dict:
