@@ -208,3 +208,17 @@ def test_modules_stay_small(path: Path) -> None:
     lines = len(path.read_text().splitlines())
     where = path.relative_to(PACKAGE_ROOT.parent)
     assert lines <= 450, f"{where} has {lines} lines; split it by idea"
+
+
+def test_other_packages_use_the_public_interface() -> None:
+    """A package reaches another only through its `__init__` (private modules stay private)."""
+    violations = []
+    for imp in _all_imports():
+        source, target = _package(imp.source), _package(imp.target)
+        if target is None or target == source:
+            continue
+        private = [part for part in imp.target.split(".")[2:-1] if part.startswith("_")]
+        if private:
+            violations.append(f"{imp.where()}: {imp.source} imports {imp.target}; export the "
+                              f"name from hwnas.{target} and import it from there")
+    assert not violations, "private modules used across packages:\n" + "\n".join(violations)

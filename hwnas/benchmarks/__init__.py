@@ -6,6 +6,7 @@ from hwnas.benchmarks._data import DATA_ENV, find_data_dir
 from hwnas.benchmarks._hwnasbench import HWNASBENCH_DEVICES, class_spread, read_hwnasbench_latency
 from hwnas.benchmarks._open import METRIC_ALIASES, NAMED_TABLES, open_table, resolve_table_metric
 from hwnas.benchmarks._readers import (
+    PI5_TASK_SHAPES,
     read_hwnasbench,
     read_measurement_table,
     read_nb201_accuracy,
@@ -18,6 +19,7 @@ __all__ = [
     "HWNASBENCH_DEVICES",
     "METRIC_ALIASES",
     "NAMED_TABLES",
+    "PI5_TASK_SHAPES",
     "Table",
     "ValidationReport",
     "class_spread",

@@ -33,8 +33,7 @@ def deploy_check_command(
 
     Example: hwnas deploy-check exports/nb201-0123abcd.onnx --data digits
     """
-    from hwnas.export import deploy_check
-    from hwnas.export._deploy import comparison_rows
+    from hwnas.export import comparison_rows, deploy_check
     from hwnas.profilers import ProfileSettings
 
     settings = ProfileSettings(threads=threads, max_seconds=max_seconds)

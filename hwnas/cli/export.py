@@ -155,7 +155,7 @@ def _export_trained(run: str, pick: str, out: str, runs_dir: str, shape: Any,
                     epochs: int | None, recipe_file: str | None, set_values: list[str] | None,
                     seed: int, device: str, threads: int | None,
                     force: bool) -> tuple[Any, Any]:
-    from hwnas.export._trained import export_trained_from_run
+    from hwnas.export import export_trained_from_run
     from hwnas.train import load_recipe, parse_overrides, resolve_device
 
     overrides = parse_overrides(set_values)

@@ -61,7 +61,7 @@ def _setup(threads: int | None) -> None:
 def _default_table(table: str | None) -> str:
     if table is not None:
         return table
-    from hwnas.benchmarks._data import find_data_dir
+    from hwnas.benchmarks import find_data_dir
 
     return str(find_data_dir() / "nb201" / "accuracy.csv")
 
@@ -174,12 +174,14 @@ def eval_command(
     """
     import random
 
-    from hwnas.proxies import resolve_data, resolve_proxies, score_architectures
-    from hwnas.proxies._ensemble import AccuracyEstimator
-    from hwnas.proxies._evaluate import (
+    from hwnas.proxies import (
+        AccuracyEstimator,
         ensemble_correlation,
         proxy_correlations,
         read_labels,
+        resolve_data,
+        resolve_proxies,
+        score_architectures,
     )
     from hwnas.spaces import create_space
 
@@ -263,8 +265,7 @@ def fit_command(
     """
     import random
 
-    from hwnas.proxies._ensemble import AccuracyEstimator
-    from hwnas.proxies._evaluate import read_labels
+    from hwnas.proxies import AccuracyEstimator, read_labels
 
     _setup(threads)
     if labels is not None:
@@ -294,7 +295,7 @@ def _fit_on_trained(out: str, labels: str, count: int, recipe_file: str | None,
                     output_format: OutputFormat) -> None:
     """`proxies fit --labels train:DATA:EPOCHS`: labels from training on the user's data."""
     from hwnas.core import ConfigError
-    from hwnas.proxies._ensemble import AccuracyEstimator
+    from hwnas.proxies import AccuracyEstimator
     from hwnas.spaces import create_space
     from hwnas.train import (
         TrainCache,
@@ -348,7 +349,7 @@ def predict_command(
     Example: hwnas proxies predict model/
     '|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|'
     """
-    from hwnas.proxies._ensemble import AccuracyEstimator
+    from hwnas.proxies import AccuracyEstimator
 
     _setup(threads)
     estimator = AccuracyEstimator.load(model, data=data_dir, cache=cache)

@@ -99,8 +99,13 @@ def search_command(
 ) -> None:
     """Search the Pareto front of a space for a device."""
     from hwnas.core import ConfigError
-    from hwnas.search import SearchConfig, preset_config, resume_search, run_search
-    from hwnas.search._coevo import NO_LLM_NOTE
+    from hwnas.search import (
+        NO_LLM_NOTE,
+        SearchConfig,
+        preset_config,
+        resume_search,
+        run_search,
+    )
 
     given = {
         "objectives": objectives, "space": space, "device": device, "strategy": strategy,

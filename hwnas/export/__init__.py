@@ -5,7 +5,7 @@ Importing this package is cheap: torch, onnx, TVM and TensorRT load inside funct
 
 from __future__ import annotations
 
-from hwnas.export._deploy import DeployReport, MetricComparison, deploy_check
+from hwnas.export._deploy import DeployReport, MetricComparison, comparison_rows, deploy_check
 from hwnas.export._export import (
     ExportResult,
     export_architecture,
@@ -31,6 +31,7 @@ from hwnas.export._pick import (
     pick_candidate,
 )
 from hwnas.export._tensorrt import build_or_describe_engine, trtexec_command
+from hwnas.export._trained import export_trained_from_run
 from hwnas.export._tvm import build_tvm_library, resolve_tvm_target, run_tvm_library
 from hwnas.export._weights import WeightsError, read_state_dict
 from hwnas.toolchain import (
@@ -57,10 +58,12 @@ __all__ = [
     "accuracy_objective",
     "build_or_describe_engine",
     "build_tvm_library",
+    "comparison_rows",
     "deploy_check",
     "export_architecture",
     "export_from_run",
     "export_onnx",
+    "export_trained_from_run",
     "front",
     "knee_distances",
     "latency_objective",

@@ -50,7 +50,7 @@ def trtexec_command(
     onnx_path: str | Path, precision: str = "fp32", device: str | None = None,
 ) -> list[str]:
     """The trtexec command line that builds (and times) the engine on the board."""
-    from hwnas.profilers._trtexec import TrtVersion, trtexec_flags
+    from hwnas.profilers import TrtVersion, trtexec_flags
 
     _, major, trtexec = _board(device)
     name = Path(onnx_path).name
@@ -72,7 +72,7 @@ def build_or_describe_engine(
 
     The engine is written atomically next to the ONNX file; `overwrite=False` refuses an
     existing one before building."""
-    from hwnas.profilers._tensorrt_local import build_engine, local_unavailable_reason
+    from hwnas.profilers import build_engine, local_unavailable_reason
 
     command = trtexec_command(onnx_path, precision, device)
     summary: dict[str, Any] = {

@@ -29,6 +29,7 @@ from hwnas.predictors._errors import ModelFormatError, PredictorError
 from hwnas.predictors._features import (
     FEATURE_ENCODERS,
     FeatureEncoder,
+    OneHotEncoder,
     Roofline,
     feature_encoder,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "MeasuredSet",
     "ModelFormatError",
     "ModelState",
+    "OneHotEncoder",
     "Predictor",
     "PredictorError",
     "Roofline",

@@ -78,7 +78,7 @@ def table_context(table: Table, metric: str) -> dict[str, object]:
     context: dict[str, object] = {"space": table.space, "metric": metric, "device": table.device}
     parts = metric.split("/")
     if table.name == "pi5" and len(parts) == 3:
-        from hwnas.benchmarks._readers import PI5_TASK_SHAPES
+        from hwnas.benchmarks import PI5_TASK_SHAPES
 
         if parts[1] in PI5_TASK_SHAPES:
             shape, classes = PI5_TASK_SHAPES[parts[1]]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from hwnas.predictors._features import BYTES_PER_VALUE, FeatureEncoder, Roofline
-from hwnas.spaces._fbnet_grammar import BLOCK_SPECS, BLOCKS, block_macs, layer_specs
+from hwnas.spaces.fbnet_grammar import BLOCK_SPECS, BLOCKS, block_macs, layer_specs
 
 
 class FBNetEncoder(FeatureEncoder):

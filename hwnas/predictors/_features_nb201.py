@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from hwnas.predictors._features import BYTES_PER_VALUE, FeatureEncoder, Roofline
-from hwnas.spaces._nb201 import network_cost
-from hwnas.spaces._nb201_grammar import (
+from hwnas.spaces import nb201_network_cost as network_cost
+from hwnas.spaces.nb201_grammar import (
     CELLS_PER_STAGE,
     EDGES,
     OPS,

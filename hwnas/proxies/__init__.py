@@ -11,11 +11,19 @@ from hwnas.proxies._data import (
     DigitsData,
     ImageFolderData,
     default_data,
+    digits_arrays,
     open_data_dir,
+    read_cifar_batch,
+    read_image,
     resolve_data,
 )
 from hwnas.proxies._ensemble import AccuracyEstimator
-from hwnas.proxies._evaluate import rank_correlations, read_labels
+from hwnas.proxies._evaluate import (
+    ensemble_correlation,
+    proxy_correlations,
+    rank_correlations,
+    read_labels,
+)
 from hwnas.proxies._registry import PROXIES, create_proxy, list_proxies
 from hwnas.proxies._score import resolve_proxies, score_architectures
 from hwnas.proxies._size import count_macs
@@ -37,9 +45,14 @@ __all__ = [
     "create_proxy",
     "default_cache_path",
     "default_data",
+    "digits_arrays",
+    "ensemble_correlation",
     "list_proxies",
     "open_data_dir",
+    "proxy_correlations",
     "rank_correlations",
+    "read_cifar_batch",
+    "read_image",
     "read_labels",
     "resolve_data",
     "resolve_proxies",

@@ -236,8 +236,7 @@ def _plot_truth(view: RunView, path: Path) -> Path | None:
 
 def _truth_front_points(view: RunView) -> np.ndarray | None:
     """The true front of the truth objectives, in the objectives' own units."""
-    from hwnas.search import compute_true_front
-    from hwnas.search._truth import parse_truth, truth_objectives_text
+    from hwnas.search import compute_true_front, parse_truth, truth_objectives_text
 
     specs = parse_truth(view.config.get("truth"), view.objectives)
     if len(specs) != len(view.objectives) or any(s.source.kind != "table" for s in specs):

@@ -27,6 +27,7 @@ from hwnas.pareto import (
     parse_objectives,
 )
 from hwnas.search import _builtin  # noqa: F401  (registers the built-in strategies)
+from hwnas.search._coevo import NO_LLM_NOTE
 from hwnas.search._context import SearchContext
 from hwnas.search._executor import (
     EXECUTORS,
@@ -64,10 +65,12 @@ from hwnas.search._strategy import (
 )
 from hwnas.search._train_source import TrainSource
 from hwnas.search._truefront import compute_true_front
+from hwnas.search._truth import parse_truth, truth_objectives_text
 
 __all__ = [
     "BAND_FEATURES",
     "EXECUTORS",
+    "NO_LLM_NOTE",
     "PRESETS",
     "REFERENCE_POINT",
     "SOURCES",
@@ -110,8 +113,10 @@ __all__ = [
     "non_dominated_ranks",
     "normalise",
     "parse_objectives",
+    "parse_truth",
     "preset_config",
     "reference_architectures",
     "resume_search",
     "run_search",
+    "truth_objectives_text",
 ]

@@ -22,7 +22,7 @@ from hwnas.core import (
     Measurement,
     Registry,
 )
-from hwnas.core._records import ObjectiveSource as RecordedSource
+from hwnas.core import ObjectiveSource as RecordedSource
 
 # Cheapest first: the evaluator orders work by this rank.
 COST_RANK = {"table": 0, "predictor": 1, "proxy": 2, "ensemble": 2, "profile": 3, "train": 4}

@@ -48,7 +48,7 @@ class FeatureCache:
 def _graph_encoder(space: Any, device: str | None) -> Any | None:
     """The predictors' graph-aware encoder for this space, or None (one-hot only)."""
     from hwnas.core import HwnasError
-    from hwnas.predictors._features import OneHotEncoder, feature_encoder
+    from hwnas.predictors import OneHotEncoder, feature_encoder
 
     try:
         encoder = feature_encoder(space.name, "graph", device=device)

@@ -1,5 +1,5 @@
 """FBNet-style space: 22 searchable layers, 9 candidate blocks each (HW-NAS-Bench layout);
-the grammar, layouts and block geometry are in `_fbnet_grammar`."""
+the grammar, layouts and block geometry are in `fbnet_grammar`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from hwnas.core import InvalidArchitectureError
 from hwnas.spaces._base import LatencyBlock, NetworkCost, SearchSpace
-from hwnas.spaces._fbnet_grammar import (
+from hwnas.spaces.fbnet_grammar import (
     BLOCK_SPECS,
     BLOCKS,
     LAYOUTS,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hwnas.spaces._base import LatencyBlock, size_label
-from hwnas.spaces._fbnet_grammar import (
+from hwnas.spaces.fbnet_grammar import (
     BLOCK_SPECS,
     STEM_CHANNELS,
     Layout,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hwnas.spaces._fbnet_grammar import (
+from hwnas.spaces.fbnet_grammar import (
     BLOCK_SPECS,
     STEM_CHANNELS,
     BlockSpec,

@@ -1,5 +1,5 @@
 """NAS-Bench-201 cells: isomorphism classes, features, exact cost, and what the space
-tells latency tables, predictors and LLM prompts (the grammar is in `_nb201_grammar`)."""
+tells latency tables, predictors and LLM prompts (the grammar is in `nb201_grammar`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from hwnas.core import Architecture
 from hwnas.spaces._base import LatencyBlock, NetworkCost, SearchSpace
-from hwnas.spaces._nb201_grammar import (
+from hwnas.spaces.nb201_grammar import (
     CELLS_PER_STAGE,
     CONV_KERNEL,
     EDGES,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hwnas.spaces._base import LatencyBlock, size_label
-from hwnas.spaces._nb201_grammar import (
+from hwnas.spaces.nb201_grammar import (
     CELLS_PER_STAGE,
     OPS,
     STAGE_CHANNELS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hwnas.spaces._nb201_grammar import (
+from hwnas.spaces.nb201_grammar import (
     CELLS_PER_STAGE,
     CONV_KERNEL,
     EDGES,

@@ -91,8 +91,14 @@ def _load_arrays(name: str, size: int | None) -> tuple[Any, ...]:
     flip default) for a data name."""
     import numpy as np
 
-    from hwnas.proxies import CifarData, ImageFolderData, open_data_dir
-    from hwnas.proxies._data import digits_arrays, read_cifar_batch, read_image
+    from hwnas.proxies import (
+        CifarData,
+        ImageFolderData,
+        digits_arrays,
+        open_data_dir,
+        read_cifar_batch,
+        read_image,
+    )
 
     if name == "digits":
         side = size or DIGITS_INPUT_SIZE

@@ -6,7 +6,7 @@ import pytest
 
 from hwnas.core import Architecture, InvalidArchitectureError
 from hwnas.spaces import FBNetSpace, create_space, list_spaces
-from hwnas.spaces._fbnet_grammar import BLOCKS
+from hwnas.spaces.fbnet_grammar import BLOCKS
 
 ALL_K3E6 = "-".join(["k3_e6"] * 22)
 

@@ -8,7 +8,7 @@ import torch
 
 from hwnas.core import Architecture, InvalidArchitectureError
 from hwnas.spaces import NasBench201Space, create_space, list_spaces
-from hwnas.spaces._nb201_grammar import live_edges, nb201_live_edges
+from hwnas.spaces.nb201_grammar import live_edges, nb201_live_edges
 
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 SHAPES = [((3, 32, 32), 100), ((1, 52, 16), 18), ((1, 88, 88), 1)]
