@@ -9,31 +9,40 @@ stopped as a group, and is sent SIGTERM if the process that started it dies.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from hwnas.core import DeviceError, spawn_group, stop_group
 
 
 @dataclass
 class RpcProcess:
-    """A started tracker or server: its process, address and log file."""
+    """A started tracker or server: its process, address and log file (`own_log`: a
+    temporary file hwnas named, removed when `stop` ends a running process; a log the
+    caller named, or one of a process that died, is kept)."""
 
     process: subprocess.Popen[bytes]
     host: str
     port: int
     log_path: str
+    own_log: bool = False
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        was_running = self.process.poll() is None
         stop_process_tree(self.process.pid, timeout_s)
         stop_group(self.process, timeout_s)
+        if self.own_log and was_running:  # a process that died keeps its log to read
+            Path(self.log_path).unlink(missing_ok=True)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,9 +71,17 @@ def _wait_listening(
 
 
 def _spawn(
-    arguments: list[str], host: str, port: int, log: str, wait: bool, timeout_s: float
+    arguments: list[str], host: str, port: int, log_path: str | None, wait: bool,
+    timeout_s: float,
 ) -> RpcProcess:
-    """Start `python -m <arguments>` on host:port; with `wait`, until it listens."""
+    """Start `python -m <arguments>` on host:port; with `wait`, until it listens. Without
+    a `log_path` the output goes to a new temporary file, kept if the start fails."""
+    own_log = log_path is None
+    if log_path is None:
+        kind = arguments[0].rsplit(".", 1)[-1].replace("_", "-")
+        handle_fd, log_path = tempfile.mkstemp(prefix=f"hwnas-{kind}-{port}-", suffix=".log")
+        os.close(handle_fd)
+    log = log_path
     with open(log, "wb") as handle:
         process = spawn_group(
             [
@@ -82,7 +99,7 @@ def _spawn(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    started = RpcProcess(process, host, port, log)
+    started = RpcProcess(process, host, port, log, own_log)
     if wait:
         wait_listening(started, timeout_s)
     return started
@@ -97,8 +114,7 @@ def start_tracker(
 ) -> RpcProcess:
     """`python -m tvm.exec.rpc_tracker` on exactly `host:port` (free port when None)."""
     port = port or free_port(host)
-    log = log_path or f"/tmp/hwnas-rpc-tracker-{port}.log"
-    return _spawn(["tvm.exec.rpc_tracker"], host, port, log, wait, timeout_s)
+    return _spawn(["tvm.exec.rpc_tracker"], host, port, log_path, wait, timeout_s)
 
 
 def start_server(
@@ -121,7 +137,7 @@ def start_server(
         ["tvm.exec.rpc_server", "--tracker", f"{tracker_host}:{tracker_port}", "--key", key],
         host,
         port,
-        log_path or f"/tmp/hwnas-rpc-server-{port}.log",
+        log_path,
         wait,
         timeout_s,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -190,6 +192,21 @@ def test_process_tree_stop_kills_children():
     pids = tree(tracker.pid)
     stop_process_tree(tracker.pid)
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+    tracker.stop()  # already dead: its log is kept for reading
+    assert Path(tracker.log_path).is_file()
+    Path(tracker.log_path).unlink()
+
+
+def test_a_temporary_log_goes_with_a_clean_stop_and_a_named_one_stays(tmp_path):
+    tracker = start_tracker("127.0.0.1")
+    log = Path(tracker.log_path)
+    assert log.is_file() and log.parent == Path(tempfile.gettempdir())
+    tracker.stop()
+    assert not log.exists()
+    named = tmp_path / "tracker.log"
+    kept = start_tracker("127.0.0.1", log_path=str(named))
+    kept.stop()
+    assert named.is_file()
 
 
 def test_a_database_without_records_is_refused_with_the_fix(tmp_path, matmul):
