@@ -194,6 +194,8 @@ def data_report() -> dict:
           "(classes of 4+ members); true-front size in classes; member ceiling: every class "
           "evaluated once through a random member (HV ratio, IGD; median of 5 draws); Spearman of "
           "the bands' cost-model latency with the table's")
+    strings = [a.string for a in space.enumerate()]
+    space_cells = (strings, [space.isomorphism_key(s) for s in strings])
     for device, (alias, dataset, catalog) in DEVICES.items():
         table, metric = resolve_table_metric(alias)
         objectives = f"accuracy:max=table:{dataset},latency:min=table:{alias}"
@@ -214,7 +216,7 @@ def data_report() -> dict:
                        spread_median=round(spread["median"], 4), spread_p90=round(spread["p90"], 4),
                        spread_over_10pct=round(spread["share_over_10pct"], 4),
                        within_class_flops_spearman=round(float(np.nanmedian(rhos)), 3))
-        row.update(member_ceiling(space, alias, dataset, front))
+        row.update(member_ceiling(space_cells, alias, dataset, front))
         row["band_feature_spearman"] = band_feature_spearman(space, alias, catalog)
         out[device] = row
         print(f"  {device:<9}" + ", ".join(f"{k} {v}" for k, v in row.items()))
@@ -237,21 +239,23 @@ def band_feature_spearman(space, alias: str, catalog: str) -> float:
     return round(float(spearmanr(predicted[valid], measured[valid])[0]), 3)
 
 
-def member_ceiling(space, alias: str, dataset: str, front) -> dict:
+def member_ceiling(cells: tuple[list[str], list[str]], alias: str, dataset: str,
+                   front) -> dict:
     """HV ratio / IGD of evaluating every isomorphism class once, through a random member
     (median of 5 draws): accuracy is per cell, and the true front holds each class's luckiest
-    member, which a search that never evaluates two members of a class cannot count on."""
+    member, which a search that never evaluates two members of a class cannot count on.
+    `cells`: every cell string of the space and its isomorphism key."""
     from hwnas.benchmarks import resolve_table_metric
 
-    strings = [a.string for a in space.enumerate()]
+    strings, keys = cells
     accuracy = resolve_table_metric(dataset)
     latency = resolve_table_metric(alias)
     values = np.column_stack([-accuracy[0].values(accuracy[1], strings),
                               latency[0].values(latency[1], strings)])
     classes: dict[str, list[int]] = {}
-    for i, string in enumerate(strings):
+    for i, key in enumerate(keys):
         if not np.isnan(values[i]).any():
-            classes.setdefault(space.isomorphism_key(string), []).append(i)
+            classes.setdefault(key, []).append(i)
     figures = []
     for draw in range(5):
         rng = random.Random(draw)

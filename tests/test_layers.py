@@ -217,7 +217,7 @@ def test_other_packages_use_the_public_interface() -> None:
         source, target = _package(imp.source), _package(imp.target)
         if target is None or target == source:
             continue
-        private = [part for part in imp.target.split(".")[2:-1] if part.startswith("_")]
+        private = [part for part in imp.target.split(".")[2:] if part.startswith("_")]
         if private:
             violations.append(f"{imp.where()}: {imp.source} imports {imp.target}; export the "
                               f"name from hwnas.{target} and import it from there")

@@ -81,8 +81,7 @@ def _spawn(
         kind = arguments[0].rsplit(".", 1)[-1].replace("_", "-")
         handle_fd, log_path = tempfile.mkstemp(prefix=f"hwnas-{kind}-{port}-", suffix=".log")
         os.close(handle_fd)
-    log = log_path
-    with open(log, "wb") as handle:
+    with open(log_path, "wb") as handle:
         process = spawn_group(
             [
                 sys.executable,
@@ -99,7 +98,7 @@ def _spawn(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    started = RpcProcess(process, host, port, log, own_log)
+    started = RpcProcess(process, host, port, log_path, own_log)
     if wait:
         wait_listening(started, timeout_s)
     return started
